@@ -1,0 +1,20 @@
+/**
+ * config-parser: xl domain config files, from text to a typed domain config.
+ *
+ * Owns the libxlu-exact lexer and grammar of xl.cfg (lexer.ts, parser.ts),
+ * libxlu's typed accessors (access.ts), the spec-string parsers for disk,
+ * vif, pci, rdm, cpus and cpuid (spec/), the domain-config model kept as
+ * an IDL table transcribed from libxl_types.idl with its derived TS types,
+ * init values, zod schemas and `xl create -n` JSON (model/), the table of
+ * config keys that documents them and drives unknown-key warnings
+ * (keys.ts, man.ts), and the port of xl_parse.c that fills the model
+ * (build.ts). It imports nothing from src/libxl or src/cli.
+ */
+export * from './errors.js';
+export { lex, dequote, type Token, type TokenKind } from './lexer.js';
+export { parseConfigText, type ParsedConfig, type Setting, type CfgValue, type Loc } from './parser.js';
+export { CfgReader, listItem } from './access.js';
+export * from './model/dsl.js';
+export * from './model/idl.js';
+export * from './model/init.js';
+export * from './model/json.js';
