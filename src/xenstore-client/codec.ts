@@ -35,7 +35,9 @@ export function encode(msg: Message, maxPayload = PAYLOAD_MAX): Buffer {
 /**
  * Incremental frame decoder: feed it whatever the transport read, get back
  * every complete message. A bad header poisons it for good (the stream is
- * out of step after that), so later pushes rethrow the same error.
+ * out of step after that). Messages before the bad header are still
+ * returned; the error is thrown by the first push() or end() with nothing
+ * left to return, and is visible at once as `error`.
  */
 export class Decoder {
   private buf: Buffer = Buffer.alloc(0);
@@ -48,6 +50,12 @@ export class Decoder {
     return this.buf.length;
   }
 
+  /** The framing fault, once one has been seen. */
+  get error(): XenStoreProtocolError | undefined {
+    return this.failed;
+  }
+
+  /** Decode what `chunk` completes. The caller must not reuse `chunk`'s memory. */
   push(chunk: Uint8Array): Message[] {
     if (this.failed) throw this.failed;
     if (chunk.length > 0) {
@@ -59,8 +67,18 @@ export class Decoder {
     while (this.buf.length - off >= HEADER_SIZE) {
       const type = this.buf.readUInt32LE(off);
       const len = this.buf.readUInt32LE(off + 12);
-      if (len > this.maxPayload) this.fail('bad-length', `payload length ${len} > ${this.maxPayload}`);
-      if (!messageType(type)) this.fail('unknown-type', `message type ${type}`);
+      const fault =
+        len > this.maxPayload
+          ? new XenStoreProtocolError('bad-length', `payload length ${len} > ${this.maxPayload}`)
+          : !messageType(type)
+            ? new XenStoreProtocolError('unknown-type', `message type ${type}`)
+            : undefined;
+      if (fault) {
+        this.failed = fault;
+        this.buf = Buffer.alloc(0);
+        if (out.length === 0) throw fault;
+        return out;
+      }
       if (this.buf.length - off < HEADER_SIZE + len) break;
       out.push({
         type,
@@ -78,14 +96,13 @@ export class Decoder {
   end(): void {
     if (this.failed) throw this.failed;
     if (this.buf.length > 0) {
-      this.fail('truncated', `stream ended with ${this.buf.length} bytes of an incomplete message`);
+      this.failed = new XenStoreProtocolError(
+        'truncated',
+        `stream ended with ${this.buf.length} bytes of an incomplete message`,
+      );
+      this.buf = Buffer.alloc(0);
+      throw this.failed;
     }
-  }
-
-  private fail(fault: 'bad-length' | 'unknown-type' | 'truncated', detail: string): never {
-    this.failed = new XenStoreProtocolError(fault, detail);
-    this.buf = Buffer.alloc(0);
-    throw this.failed;
   }
 }
 
