@@ -1,0 +1,8 @@
+// libxl: the library API the CLI calls (domain lifecycle, devices, host
+// info). It sits between src/cli and the lower layers (privcmd,
+// xenstore-client, config-parser, domain-builder, device-hotplug) and never
+// imports src/cli.
+//
+// Import modules directly (e.g. './errors.js') where load time matters: this
+// barrel may grow heavy imports.
+export { XlError } from './errors.js';
