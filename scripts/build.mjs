@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Bundles src/cli/main.ts into dist/ (run by `npm run build`). Dynamic
+// imports become their own chunks so each xl command loads only its code.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+const started = performance.now();
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  chunkNames: 'chunks/[name]-[hash]',
+  // koffi loads a native addon from its own directory.
+  external: ['koffi'],
+  // CommonJS dependencies call require(); ESM output has none of its own.
+  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  define: { __XL_VERSION__: JSON.stringify(pkg.version) },
+  metafile: true,
+  logLevel: 'warning',
+});
+
+mkdirSync(outdir, { recursive: true });
+writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile, null, 2));
+
+// Remove only what older builds left. Chunk names hash their content, so an
+// xl started meanwhile from an identical build still finds all its files,
+// which it would not if dist/ were wiped first.
+const keep = new Set(Object.keys(result.metafile.outputs).map((p) => join(root, p)));
+keep.add(join(outdir, 'meta.json'));
+const prune = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) prune(path);
+    else if (!keep.has(path)) rmSync(path);
+  }
+};
+prune(outdir);
+
+const ms = Math.round(performance.now() - started);
+console.log(`built ${relative(process.cwd(), outdir) || '.'} (${Object.keys(result.metafile.outputs).length} files) in ${ms} ms`);
