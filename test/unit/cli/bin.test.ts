@@ -1,0 +1,159 @@
+// The built CLI as users run it: scripts/build.mjs, then bin/xl in a child.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFixture, type HelpFixture } from './fixtures.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const xl = join(root, 'bin', 'xl');
+const scratch = mkdtempSync(join(tmpdir(), 'xl-bin-test-'));
+
+// Pin the table so results do not depend on the host's hypervisor.
+const baseEnv = { ...process.env, XL_XEN_VERSION: '4.20', XL_DEBUG: '', NO_COLOR: '' };
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}, file = xl) {
+  const r = spawnSync(file, args, { env: { ...baseEnv, ...env }, encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'pipe' });
+});
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('bin/xl', () => {
+  it('says "command not implemented" and exits 1 for an unknown command', () => {
+    expect(run(['frobnicate'])).toEqual({ stdout: '', stderr: 'command not implemented\n', status: 1 });
+  });
+
+  it('prints the C xl command list for xl help and exits 0', () => {
+    const want = readFixture<HelpFixture>('help-4.20-x86.json').list;
+    // On other architectures the list differs; this host is what the build targets.
+    const r = run(['help']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    if (process.arch === 'x64') expect(r.stdout).toBe(want);
+    else expect(r.stdout).toMatch(/^Usage xl \[-vfNtT\] <subcommand> \[args\]\n\nxl full list of subcommands:\n\n create /);
+  });
+
+  it('prints help and exits 1 without a subcommand', () => {
+    const r = run([]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^Usage xl \[-vfNtT\]/);
+  });
+
+  it('answers xl version with aligned name : value lines, exit 0', () => {
+    const r = run(['version']);
+    expect(r.status).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^xenlight_ts_version +: ${pkg.version.replace(/\./g, '\\.')}$`));
+    expect(r.stdout).toContain(`node_version`);
+    expect(r.stdout).toMatch(new RegExp(`^node_version +: ${process.version}$`, 'm'));
+    for (const p of ['/dev/xen/privcmd', '/dev/xen/xenbus', '/var/run/xenstored/socket', '/proc/xen']) {
+      expect(r.stdout).toMatch(new RegExp(`^${p} +: (present|absent)$`, 'm'));
+    }
+    expect(new Set(lines.map((l) => l.indexOf(': '))).size).toBe(1);
+  });
+
+  it('gives the same facts as JSON with --json', () => {
+    const r = run(['version', '--json']);
+    expect(r.status).toBe(0);
+    const facts = JSON.parse(r.stdout);
+    expect(facts.node_version).toBe(process.version);
+    expect(facts.xl_compat).toBe('4.20 (env)');
+    expect(typeof facts['/dev/xen/privcmd']).toBe('boolean');
+    expect(Object.keys(facts)).toHaveLength(run(['version']).stdout.trimEnd().split('\n').length);
+  });
+
+  it('reports errors as one xl: line, with a stack only when debugging', () => {
+    const plain = run(['help'], { XL_XEN_VERSION: 'four' });
+    expect(plain).toEqual({ stdout: '', stderr: 'xl: XL_XEN_VERSION must be like 4.17, not "four"\n', status: 1 });
+    const debug = run(['help'], { XL_XEN_VERSION: 'four', XL_DEBUG: '1' });
+    expect(debug.stderr.split('\n')[0]).toBe('xl: XL_XEN_VERSION must be like 4.17, not "four"');
+    expect(debug.stderr).toMatch(/\n    at /);
+    expect(run(['-vvv', 'help'], { XL_XEN_VERSION: 'four' }).stderr).toMatch(/\n    at /);
+    expect(run(['-vv', 'help'], { XL_XEN_VERSION: 'four' }).stderr).not.toMatch(/\n    at /);
+  });
+
+  it('works through a symlink', () => {
+    const link = join(scratch, 'xl-link');
+    symlinkSync(xl, link);
+    expect(run(['version'], {}, link).status).toBe(0);
+  });
+
+  it('says how to build when dist/ is missing', () => {
+    const project = join(scratch, 'unbuilt');
+    mkdirSync(join(project, 'bin'), { recursive: true });
+    copyFileSync(xl, join(project, 'bin', 'xl'));
+    expect(run(['help'], {}, join(project, 'bin', 'xl'))).toEqual({
+      stdout: '',
+      stderr: `xl: not built: run 'npm run build' in ${project}\n`,
+      status: 1,
+    });
+  });
+
+  it('drains stdout into a slow pipe before exiting', () => {
+    // 1 MiB written just before runCli exits; a reader that starts late
+    // must still get all of it (process.exit() alone cuts it at 64 KiB).
+    const script = `
+      const { runCli } = await import(${JSON.stringify(join(root, 'dist', 'main.js'))});
+      process.stdout.write('x'.repeat(1 << 20));
+      await runCli(['frobnicate']);`;
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" --input-type=module -e "$SCRIPT" | (sleep 0.3; wc -c)`], {
+      env: { ...baseEnv, SCRIPT: script },
+      encoding: 'utf8',
+    });
+    expect(r.stdout.trim()).toBe(String(1 << 20));
+    expect(r.stderr).toBe('command not implemented\n');
+  });
+});
+
+describe('bundle layout (dist/meta.json)', () => {
+  interface Output {
+    inputs: Record<string, unknown>;
+    imports: { path: string; kind: string; external?: boolean }[];
+    entryPoint?: string;
+  }
+  const meta = () => JSON.parse(readFileSync(join(root, 'dist', 'meta.json'), 'utf8')) as { outputs: Record<string, Output> };
+
+  /** Source files loaded at startup of `output`: it and its static imports. */
+  function loadedWith(output: string): string[] {
+    const { outputs } = meta();
+    const seen = new Set<string>();
+    const visit = (o: string) => {
+      if (seen.has(o)) return;
+      seen.add(o);
+      for (const i of outputs[o].imports) if (i.kind === 'import-statement' && !i.external) visit(i.path);
+    };
+    visit(output);
+    return [...seen].flatMap((o) => Object.keys(outputs[o].inputs));
+  }
+
+  const heavy = /node_modules\/(zod|execa|chalk|cli-table3|commander)\/|src\/(domain-builder|config-parser)\//;
+
+  it('keeps zod, execa, chalk, cli-table3 and the domain builder out of startup (xl help)', () => {
+    const inputs = loadedWith('dist/main.js');
+    expect(inputs).toContain('src/cli/main.ts');
+    expect(inputs).toContain('src/cli/cmdtable.ts');
+    expect(inputs.filter((i) => heavy.test(i))).toEqual([]);
+  });
+
+  it('loads each command as its own chunk, lazily', () => {
+    const { outputs } = meta();
+    const version = Object.entries(outputs).find(([, o]) => o.entryPoint === 'src/cli/commands/version.ts');
+    expect(version).toBeDefined();
+    expect(loadedWith('dist/main.js')).not.toContain('src/cli/commands/version.ts');
+    expect(outputs['dist/main.js'].imports).toContainEqual({ path: version![0], kind: 'dynamic-import' });
+    expect(loadedWith(version![0]).filter((i) => heavy.test(i))).toEqual([]);
+  });
+
+  it('leaves koffi to node_modules', () => {
+    const inputs = Object.values(meta().outputs).flatMap((o) => Object.keys(o.inputs));
+    expect(inputs.filter((i) => i.includes('node_modules/koffi/'))).toEqual([]);
+  });
+});
