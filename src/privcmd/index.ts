@@ -22,7 +22,7 @@ export {
   type CpuTopology, type NumaNode,
 } from './xenctrl.js';
 export {
-  PrivcmdDevice,
+  PrivcmdDevice, XEN_PAGE_SIZE,
   type Transport, type ForeignMapping, type PageError, type Prot,
 } from './transport.js';
 export {

@@ -32,6 +32,8 @@ const sleepMs = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 };
 
+export const XEN_PAGE_SIZE = 4096;
+
 /** How long to keep retrying pages Xen reports as paged out (ENOENT). */
 const PAGED_RETRY_MS = 2000;
 
@@ -110,8 +112,10 @@ export class PrivcmdDevice implements Transport {
     if (!ioc) throw new Error(`${os.os}: no batch foreign-map ioctl`);
     const count = gfns.length;
     if (count === 0) throw new RangeError('mapForeignPages: no pages');
-    const ps = this.buffers.pageSize;
-    const len = count * ps;
+    // One Xen frame (4 KiB on x86 and Arm) per gfn; the mapping is whole OS pages.
+    const ps = XEN_PAGE_SIZE;
+    const osPage = this.buffers.pageSize;
+    const len = Math.ceil((count * ps) / osPage) * osPage;
     const protBits = os.sys.PROT_READ | (prot === 'rw' ? os.sys.PROT_WRITE : 0);
     const addr = os.foreignMapping === 'privcmd-fd'
       ? n.mmap(0n, len, protBits, os.sys.MAP_SHARED, this.fd, 0)
@@ -145,7 +149,7 @@ export class PrivcmdDevice implements Transport {
         // Linux reports -errno; FreeBSD stores positive native errno.
         return { errno: Math.abs(v), code: errnoName(Math.abs(v)) };
       });
-      const buffer = n.view(addr, len);
+      const buffer = n.view(addr, count * ps);
       let mapped = true;
       return {
         addr, buffer, pages: count, errors,

@@ -242,7 +242,8 @@ export class XenCtrl {
     try {
       return this.xenverVarbuf(cmd2, name).toString('utf8');
     } catch (e) {
-      if (!(e instanceof PrivcmdError) || !['ENOSYS', 'EINVAL', 'EOPNOTSUPP'].includes(e.code)) throw e;
+      // Pre-4.20 Xen answers ENOSYS; an XSM policy may deny the new op only.
+      if (!(e instanceof PrivcmdError) || !['ENOSYS', 'EINVAL', 'EOPNOTSUPP', 'EPERM', 'EACCES'].includes(e.code)) throw e;
     }
     return this.xenverFixed(cmd, size, name);
   }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PageAllocator } from '../../../src/privcmd/buffers.js';
+import { PageAllocator, copyIn, copyOut, withBuffers } from '../../../src/privcmd/buffers.js';
 import { PrivcmdError } from '../../../src/privcmd/errors.js';
 import { getNative } from '../../../src/privcmd/native.js';
 import { OS_TABLE } from '../../../src/privcmd/os.js';
 import { PrivcmdDevice } from '../../../src/privcmd/transport.js';
-import { FakeNative, PAGE, type FakeMemory, type IoctlCall } from './fake-xen.js';
+import { FakeAllocator, FakeMemory, FakeNative, PAGE, type IoctlCall } from './fake-xen.js';
 
 const LINUX_FILES = ['/dev/xen/privcmd', '/dev/xen/hypercall'];
 
@@ -171,6 +171,29 @@ describe('mapForeignPages', () => {
       (c.request === 0xc0204501 ? k.handler(c, mem) : 0));
     const m = PrivcmdDevice.open(n).mapForeignPages(2, [7n], 'r');
     expect(m.errors).toEqual([{ errno: 3, code: 'ESRCH' }]);
+  });
+});
+
+describe('buffer helpers', () => {
+  it('withBuffers frees everything it handed out, also on throw', () => {
+    const a = new FakeAllocator(new FakeMemory());
+    expect(() => withBuffers(a, (get) => {
+      get(10);
+      get(PAGE * 3);
+      expect(a.live).toBe(2);
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(a.live).toBe(0);
+    expect(withBuffers(a, (get) => get(1).size)).toBe(PAGE);
+  });
+
+  it('copyIn/copyOut move bytes into and out of hypercall memory', () => {
+    const a = new FakeAllocator(new FakeMemory());
+    const b = copyIn(a, Uint8Array.of(1, 2, 3));
+    expect(a.mem.at(b.addr, 3)).toEqual(Buffer.of(1, 2, 3));
+    const out = copyOut(b, 2, 1);
+    a.free(b);
+    expect(out).toEqual(Buffer.of(2, 3)); // survives free
   });
 });
 
