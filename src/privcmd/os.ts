@@ -9,7 +9,8 @@
 //   FreeBSD sys/xen/privcmd.h, sys/dev/xen/privcmd/privcmd.c, sys/sys/ioccom.h,
 //           sys/sys/mman.h, sys/sys/unistd.h, sys/sys/fcntl.h (freebsd-src).
 //   NetBSD  sys/arch/xen/include/xenio.h (rev 1.11.22.1), sys/sys/ioccom.h
-//           (rev 1.12), sys/sys/fcntl.h, Xen tools/libs/{call,foreignmemory}/netbsd.c.
+//           (rev 1.12), sys/sys/mman.h, sys/sys/fcntl.h, Xen
+//           tools/libs/{call,foreignmemory}/netbsd.c.
 
 import { defineStruct, type StructLayout } from './layout.js';
 
