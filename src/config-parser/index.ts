@@ -18,3 +18,15 @@ export * from './model/dsl.js';
 export * from './model/idl.js';
 export * from './model/init.js';
 export * from './model/json.js';
+export { buildDomainConfig, type BuildOptions, type BuildResult, type XlGlobals } from './build.js';
+export { KEYS, keysFor, lookupKey, nearestKey, checkUnknownKeys, type KeyDef, type KeyKind, type Section } from './keys.js';
+export {
+  assembleConfigText, parseWithOverrides, readConfigFile, relabelDiagnostic, ConfigReadError, COMMAND_LINE_SOURCE,
+} from './load.js';
+export { parseDiskSpec, DiskSpecParseError } from './spec/disk.js';
+export { diskDevNumber, diskDevNumberOf, devnumToVdev, type DiskDevNumber } from './spec/vdev.js';
+export { applyVifToken, parseVifRate, VifRateError } from './spec/vif.js';
+export { parseBdf, parsePciSpec, parseRdm, PciSpecError } from './spec/pci.js';
+export { parseCpuRange, allocCpuBitmap, type HostTopology } from './spec/cpus.js';
+export { parseCpuidXend, parseCpuidFlag417 } from './spec/cpuid.js';
+export { strtol, strtoul } from './cnum.js';
