@@ -647,7 +647,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   const vpmu = cfg.defbool('vpmu'); if (vpmu !== undefined) b.vpmu = vpmu;
   if (since420) parseVirtios(cfg, d, failItem);
 
-  checkUnknownKeys(parsed, report, version);
+  checkUnknownKeys(parsed, report, version, c.type ?? undefined);
   return { config: d, warnings: report.diagnostics };
 }
 

@@ -242,17 +242,44 @@ export function nearestKey(name: string, version: XenVersion): string | undefine
   return best.dist <= limit ? best.name : undefined;
 }
 
+/** xm settings that xl never reads, with what to do instead. */
+export const XM_ONLY_KEYS: Readonly<Record<string, string>> = {
+  nics: 'xl creates one interface per vif = [...] entry',
+  cpu: 'use cpus = "N" to pin vCPUs',
+  restart: 'use on_poweroff / on_reboot / on_crash',
+  vscsi: 'xl has no vscsi; use disk or pci passthrough',
+  bootargs: 'use bootloader_args',
+  vncconsole: 'use xl create -V',
+  ne2000: 'use vif = [ "model=ne2k_pci" ]',
+  ip: 'put the address in the kernel command line (extra = "ip=...") or in vif = [ "ip=..." ]',
+  netmask: 'put it in the kernel command line (extra = "ip=...")',
+  gateway: 'put it in the kernel command line (extra = "ip=...")',
+  hostname: 'put it in the kernel command line (extra = "ip=...")',
+  dhcp: 'put it in the kernel command line (extra = "ip=dhcp")',
+  cpu_cap: 'use cap',
+  guest_os_type: 'xl does not use it',
+  on_xend_start: 'xl has no xend; use a boot script or xendomains',
+  on_xend_stop: 'xl has no xend; use xendomains',
+  ssidref: 'use seclabel',
+};
+
 /** Warns about keys xl does not read (it ignores them silently). */
-export function checkUnknownKeys(parsed: ParsedConfig, report: Reporter, version: XenVersion): void {
+export function checkUnknownKeys(parsed: ParsedConfig, report: Reporter, version: XenVersion, guestType?: string): void {
   const known = new Set(keysFor(version).map((d) => d.name));
   const seen = new Set<string>();
   for (const s of parsed.settings) {
     if (seen.has(s.name)) continue;
     seen.add(s.name);
-    if (known.has(s.name)) continue;
     const def = byName.get(s.name);
+    if (known.has(s.name)) {
+      if (def?.only && guestType && !def.only.includes(guestType as 'pv')) {
+        report.warn(`\`${s.name}' only applies to ${def.only.join('/')} guests; ignored for this ${guestType} guest`, s.keyLoc, { key: s.name });
+      }
+      continue;
+    }
     let msg: string;
-    if (def?.since) msg = `\`${s.name}' is only read by xl ${def.since} and later; ignored`;
+    if (s.name in XM_ONLY_KEYS) msg = `\`${s.name}' is an xm setting that xl does not read; ignored (${XM_ONLY_KEYS[s.name]})`;
+    else if (def?.since) msg = `\`${s.name}' is only read by xl ${def.since} and later; ignored`;
     else if (s.name === 'claim_mode') msg = '`claim_mode\' is an xl.conf setting, not a domain setting; ignored';
     else {
       const near = nearestKey(s.name, version);

@@ -150,8 +150,13 @@ export function parseConfigText(text: string, source = 'config'): ParsedConfig {
     diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
     const lines = text.split('\n');
     for (const d of diagnostics) {
-      const hint = pythonHint(lines[d.line - 1] ?? '', lexed.likelyPython);
-      if (hint) d.message = `${hint} (${d.message})`;
+      const lineText = lines[d.line - 1] ?? '';
+      const hint = pythonHint(lineText, lexed.likelyPython);
+      if (hint) {
+        d.message = `${hint}; ${d.message}`;
+        d.column = lineText.length - lineText.trimStart().length + 1;
+        d.near = lineText.trim();
+      }
     }
     throw new ConfigError(diagnostics);
   }

@@ -80,6 +80,9 @@ export function parsePciSpec(pci: DevicePci, spec: string, version: XenVersion =
   }
   while (p < spec.length) {
     const eq = spec.indexOf('=', p);
+    if (eq < 0 && /^[0-9a-fA-F]*:[0-9a-fA-F:]*\.?/.test(spec.slice(p))) {
+      fail('not a valid BDF: expected [DDDD:]BB:DD.F with bus up to ff, device up to 1f and function 0-7 or *');
+    }
     if (eq < 0) fail(`expected key=value, found \`${spec.slice(p)}'`);
     const key = spec.slice(p, eq);
     let q = eq + 1;
