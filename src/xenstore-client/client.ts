@@ -54,7 +54,6 @@ export interface TransactionOptions {
 }
 
 interface Pending {
-  type: number;
   ctx: XenStoreErrorContext;
   resolve: (m: Message) => void;
   reject: (e: Error) => void;
@@ -93,7 +92,7 @@ export class Connection {
       return Promise.reject(addCtx(e, ctx));
     }
     return new Promise<Message>((resolve, reject) => {
-      const p: Pending = { type, ctx, resolve, reject };
+      const p: Pending = { ctx, resolve, reject };
       if (this.timeoutMs) {
         p.timer = setTimeout(
           () => this.abort(new XenStoreError('ETIMEDOUT', `no reply within ${this.timeoutMs} ms`, ctx)),
@@ -159,7 +158,7 @@ export class Connection {
     if (m.type === XS.WATCH_EVENT) {
       const ev = parseWatchEvent(m.payload);
       for (const w of this.watches.get(ev.token) ?? []) w.push(ev);
-      for (const l of this.listeners) l(ev);
+      for (const l of this.listeners) callOut(l, ev);
       return;
     }
     // Match by echoed req_id; a server that does not echo it answers in order.
@@ -212,8 +211,19 @@ export class Connection {
     }
     for (const set of this.watches.values()) for (const w of set) w.end(graceful ? undefined : err);
     this.watches.clear();
-    for (const l of this.closeListeners) l(graceful ? undefined : err);
+    for (const l of this.closeListeners) callOut(l, graceful ? undefined : err);
     return this.transport.close().catch(() => {});
+  }
+}
+
+/** Run a user callback; its exception surfaces as uncaught, not as a broken connection. */
+function callOut<A>(fn: (a: A) => void, arg: A): void {
+  try {
+    fn(arg);
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e;
+    });
   }
 }
 
@@ -394,6 +404,7 @@ export class Transaction extends XenStoreOps {
  * One registered watch. Iterate it for events (the first is the one
  * xenstored fires on registration). Leaving a for-await loop, or close(),
  * removes the watch. If the connection fails, iteration throws its error.
+ * Unread events queue without limit, so keep consuming or close it.
  */
 export class Watch implements AsyncIterable<WatchEvent> {
   private readonly queue: WatchEvent[] = [];
