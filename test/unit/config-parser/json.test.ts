@@ -1,0 +1,70 @@
+// The `xl create -n` JSON: gentypes.py's rules for what is written, and
+// yajl's beautified layout.
+import { describe, expect, it } from 'vitest';
+import {
+  domain_config, genStruct, initDomainConfig, initBuildInfoType, renderJson, type JNode,
+} from '../../../src/config-parser/index.js';
+import { build, PV } from './helpers.js';
+
+const render = (n: JNode) => renderJson(n);
+
+describe('yajl layout', () => {
+  it('4-space indent, ": " after keys, final newline', () => {
+    expect(render({ t: 'map', entries: [['a', { t: 'num', v: '1' }], ['b', { t: 'arr', items: [{ t: 'str', v: 'x' }] }]] }))
+      .toBe('{\n    "a": 1,\n    "b": [\n        "x"\n    ]\n}\n');
+  });
+  it('empty containers take two lines', () => {
+    expect(render({ t: 'map', entries: [['m', { t: 'map', entries: [] }], ['a', { t: 'arr', items: [] }]] }))
+      .toBe('{\n    "m": {\n\n    },\n    "a": [\n\n    ]\n}\n');
+  });
+  it('escapes like yajl_string_encode (upper-case \\u00XX, / left alone)', () => {
+    expect(render({ t: 'str', v: 'a"b\\c/\n\t\x01\x1f é' })).toBe('"a\\"b\\\\c/\\n\\t\\u0001\\u001F é"\n');
+  });
+});
+
+describe('gen_json field rules', () => {
+  it('a freshly initialised config only shows aggregates and non-default enums', () => {
+    const d = initDomainConfig();
+    const out = JSON.parse(renderJson(genStruct(domain_config, d as never, '4.17')));
+    expect(Object.keys(out)).toEqual(['c_info', 'b_info']);
+    expect(out.c_info).toEqual({});
+    expect(Object.keys(out.b_info)).toEqual(['sched_params', 'type.invalid', 'arch_arm', 'arch_x86']);
+    expect(out.b_info['type.invalid']).toEqual({});
+  });
+  it('keyed unions are written as "type.<member>"', () => {
+    const d = initDomainConfig();
+    initBuildInfoType(d.b_info, 'hvm');
+    const out = JSON.parse(renderJson(genStruct(domain_config, d as never, '4.17')));
+    expect(Object.keys(out.b_info)).toContain('type.hvm');
+    expect(Object.keys(out.b_info['type.hvm'])).toEqual(['vga', 'vnc', 'sdl', 'spice', 'rdm']);
+  });
+  it('defbools print as "True"/"False"; MemKB only when not ~0; devid when not -1', () => {
+    const { plain } = build(PV + 'memory = 0\nlocaltime = 0\nvif = [ "" ]\n');
+    expect(plain.b_info.target_memkb).toBe(0);
+    expect(plain.b_info.localtime).toBe('False');
+    expect(plain.nics).toEqual([{ devid: 0 }]);
+    expect(plain.b_info.shadow_memkb).toBeUndefined();
+  });
+  it('uint64 values print exactly', () => {
+    const { json } = build(PV + 'memory = "-1"\n');
+    expect(json).toContain('"target_memkb": 18446744073709550592');
+  });
+  it('const fields (u.pv.features) are never written', () => {
+    const d = initDomainConfig();
+    initBuildInfoType(d.b_info, 'pv');
+    d.b_info.u.pv!.features = 'x';
+    expect(renderJson(genStruct(domain_config, d as never, '4.17'))).not.toContain('features');
+  });
+  it('4.20 fields appear only in 4.20 output', () => {
+    const text = PV + 'disk = [ "vdev=xvda,target=/a" ]\n';
+    const d17 = build(text, { xenVersion: '4.17' });
+    d17.config.disks[0].grant_usage = true;
+    expect(renderJson(genStruct(domain_config, d17.config as never, '4.17'))).not.toContain('grant_usage');
+    expect(renderJson(genStruct(domain_config, d17.config as never, '4.20'))).toContain('"grant_usage": "True"');
+  });
+  it('cpuid is an array in 4.17 and a {cpuid, msr} map in 4.20', () => {
+    const text = PV + 'cpuid = [ "1:eax=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0" ]\n';
+    expect(build(text, { xenVersion: '4.17' }).plain.b_info.cpuid).toEqual([{ leaf: 1, eax: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0' }]);
+    expect(build(text, { xenVersion: '4.20' }).plain.b_info.cpuid).toEqual({ cpuid: [{ leaf: 1, eax: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0' }], msr: [] });
+  });
+});
