@@ -139,12 +139,12 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
     const s = parsed.get(name);
     return s ? { line: s.line, column: s.value.loc.column } : undefined;
   };
-  const fail = (key: string | undefined, msg: string, near?: string): never =>
-    report.fail(msg, key ? locOf(key) : undefined, { key, near });
+  const fail = (key: string | undefined, msg: string, near?: string, exitCode = 1): never =>
+    report.fail(msg, key ? locOf(key) : undefined, { key, near }, exitCode);
   const warn = (key: string | undefined, msg: string) => report.warn(msg, key ? locOf(key) : undefined, { key });
   const itemLoc = (list: CfgValue[], i: number) => list[i]?.loc;
-  const failItem = (key: string, list: CfgValue[], i: number, msg: string, near?: string): never =>
-    report.fail(msg, itemLoc(list, i) ?? locOf(key), { key, near });
+  const failItem = (key: string, list: CfgValue[], i: number, msg: string, near?: string, exitCode = 1): never =>
+    report.fail(msg, itemLoc(list, i) ?? locOf(key), { key, near }, exitCode);
 
   // u.hvm is a C union member: for PV/PVH guests xl still writes some of
   // its fields (rdm, vnc, sdl) into memory the JSON never shows, and reads
@@ -305,7 +305,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
       pci.rdm_policy = hvmView().rdm.policy;
       try { parsePciSpec(pci, v.value, version); } catch (e) {
         if (!(e instanceof PciSpecError)) throw e;
-        failItem('pci', pcis.value, i, `unable to parse PCI_SPEC_STRING \`${v.value}' for passthrough: ${e.message}`, v.value);
+        failItem('pci', pcis.value, i, `unable to parse PCI_SPEC_STRING \`${v.value}' for passthrough: ${e.message}`, v.value, 6);
       }
       d.pcidevs.push(pci);
     });
@@ -357,7 +357,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   const bl = cfg.str('bootloader'); if (bl !== undefined) b.bootloader = bl;
   if (since420) {
     if (b.bootloader !== null && opts.havePygrub === false && (b.bootloader === 'pygrub' || b.bootloader === '/usr/bin/pygrub')) {
-      fail('bootloader', 'ERROR: this instance of Xen has been built without support of "pygrub".');
+      fail('bootloader', 'ERROR: this instance of Xen has been built without support of "pygrub".', undefined, 3);
     }
     const br = cfg.defbool('bootloader_restrict'); if (br !== undefined) b.bootloader_restrict = br;
     if (g.bootloaderRestrict !== undefined && b.bootloader_restrict === null) b.bootloader_restrict = g.bootloaderRestrict;
@@ -377,7 +377,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   {
     const r = cfg.getLong('timer_mode', true);
     if (r.ok) {
-      if (b.type === 'pv') fail('timer_mode', 'ERROR: "timer_mode" option is not supported for PV guests.');
+      if (b.type === 'pv') fail('timer_mode', 'ERROR: "timer_mode" option is not supported for PV guests.', undefined, 3);
       const n = r.value;
       const s = n >= -2147483648n && n <= INT_MAX ? enumName(timer_mode, Number(n)) : null;
       warn('timer_mode', `specifying "timer_mode" as an integer is deprecated. Please use the named parameter variant.${s ? ` e.g. timer_mode="${s}"` : ''}`);
@@ -386,7 +386,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
     } else {
       const s = cfg.str('timer_mode');
       if (s !== undefined) {
-        if (b.type === 'pv') fail('timer_mode', 'ERROR: "timer_mode" option is not supported for PV guests.');
+        if (b.type === 'pv') fail('timer_mode', 'ERROR: "timer_mode" option is not supported for PV guests.', undefined, 3);
         const v = enumFromString(timer_mode, s, version);
         if (v === undefined) fail('timer_mode', `ERROR: invalid value "${s}" for "timer_mode"`, s);
         b.timer_mode = v as typeof b.timer_mode;
@@ -442,10 +442,10 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
     if (mca.ok) {
       mca.value.forEach((v, i) => {
         if (v.type === 'string' && v.value === 'lmce') hvm.mca_caps |= 1n;
-        else failItem('mca_caps', mca.value, i, `ERROR: unrecognized MCA capability '${v.type === 'string' ? v.value : '[list]'}'.`);
+        else failItem('mca_caps', mca.value, i, `ERROR: unrecognized MCA capability '${v.type === 'string' ? v.value : '[list]'}'.`, undefined, 3);
       });
     } else if (mca.err !== 'ESRCH') {
-      fail('mca_caps', 'ERROR: unable to parse mca_caps (it must be a list, e.g. ["lmce"]).');
+      fail('mca_caps', 'ERROR: unable to parse mca_caps (it must be a list, e.g. ["lmce"]).', undefined, 3);
     }
     const fw = cfg.str('firmware');
     if (fw !== undefined) {
@@ -595,7 +595,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   for (const [key, f] of [['device_model_args', 'extra'], ['device_model_args_pv', 'extra_pv'], ['device_model_args_hvm', 'extra_hvm']] as const) {
     const r = cfg.getStringList(key);
     if (r.ok) b[f] = r.value;
-    else if (r.err !== 'ESRCH') fail(key, `xl: Unable to parse ${key} (it must be a list of strings).`);
+    else if (r.err !== 'ESRCH') fail(key, `xl: Unable to parse ${key} (it must be a list of strings).`, undefined, 3);
   }
 
   if (c.type === 'pv' && d.vfbs.length === 0) {
@@ -619,13 +619,13 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   const gic = cfg.str('gic_version', true);
   if (gic !== undefined) {
     const v = enumFromString(gic_version, gic, version);
-    if (v === undefined) fail('gic_version', `Unknown gic_version "${gic}" specified`, gic);
+    if (v === undefined) fail('gic_version', `Unknown gic_version "${gic}" specified`, gic, 3);
     b.arch_arm.gic_version = v as typeof b.arch_arm.gic_version;
   }
   const tee = cfg.str('tee', true);
   if (tee !== undefined) {
     const v = enumFromString(tee_type, tee, version);
-    if (v === undefined) fail('tee', `Unknown tee "${tee}" specified`, tee);
+    if (v === undefined) fail('tee', `Unknown tee "${tee}" specified`, tee, 3);
     b.tee = v as typeof b.tee;
   }
   if (since420) {
@@ -653,8 +653,8 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
 
 // ---- helpers, in xl_parse.c order -------------------------------------------
 
-type Fail = (key: string | undefined, msg: string, near?: string) => never;
-type FailItem = (key: string, list: CfgValue[], i: number, msg: string, near?: string) => never;
+type Fail = (key: string | undefined, msg: string, near?: string, exitCode?: number) => never;
+type FailItem = (key: string, list: CfgValue[], i: number, msg: string, near?: string, exitCode?: number) => never;
 type Warn = (key: string | undefined, msg: string) => void;
 
 function stringsUntilNull(list: CfgValue[]): string[] {
@@ -778,7 +778,7 @@ function parseViridian(cfg: CfgReader, hvm: HvmInfo, fail: Fail, version: XenVer
         let s = hvm.viridian_enable, rr = hvm.viridian_disable;
         if (buf.startsWith('!')) { s = hvm.viridian_disable; rr = hvm.viridian_enable; buf = buf.slice(1); }
         const e = enumFromString(viridian_enlightenment, buf, version);
-        if (e === undefined) fail('viridian', `xl: unknown viridian enlightenment '${buf}'`, buf);
+        if (e === undefined) fail('viridian', `xl: unknown viridian enlightenment '${buf}'`, buf, 3);
         const num = viridian_enlightenment.values.find((x) => x.name === e)!.value;
         bitmapSet(s, num);
         bitmapReset(rr, num);
@@ -1246,7 +1246,7 @@ function parseHvmDevices(cfg: CfgReader, hvm: HvmInfo, fail: Fail, version: XenV
     if (r.ok) hvm[listField] = r.value;
     else if (r.err === 'EINVAL') {
       const v = cfg.str(key);
-      if (v === undefined) fail(key, `xl: Unable to parse ${key}.`);
+      if (v === undefined) fail(key, `xl: Unable to parse ${key}.`, undefined, 3);
       hvm[strField] = v!;
     }
   }
@@ -1262,7 +1262,7 @@ function parseHvmDevices(cfg: CfgReader, hvm: HvmInfo, fail: Fail, version: XenV
   const vd = cfg.str('vendor_device');
   if (vd !== undefined) {
     const v = enumFromString(vendor_device, vd, version);
-    if (v === undefined) fail('vendor_device', `xl: unknown vendor_device '${vd}'`, vd);
+    if (v === undefined) fail('vendor_device', `xl: unknown vendor_device '${vd}'`, vd, 3);
     hvm.vendor_device = v as typeof hvm.vendor_device;
   }
 }

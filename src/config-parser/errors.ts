@@ -25,11 +25,13 @@ export function formatDiagnostic(d: Diagnostic): string {
 /** A config that cannot be used: the C xl exits 1 in these cases. */
 export class ConfigError extends Error {
   readonly diagnostics: Diagnostic[];
-  readonly exitCode = 1;
-  constructor(diagnostics: Diagnostic[]) {
+  /** The C xl's exit status: 1 mostly, 3 for exit(-ERROR_FAIL), 6 for bad pci. */
+  readonly exitCode: number;
+  constructor(diagnostics: Diagnostic[], exitCode = 1) {
     super(diagnostics.map(formatDiagnostic).join('\n'));
     this.name = 'ConfigError';
     this.diagnostics = diagnostics;
+    this.exitCode = exitCode;
   }
 }
 
@@ -46,12 +48,12 @@ export class Reporter {
   }
 
   /** Stops processing, like the C xl's exit(1). */
-  fail(message: string, at?: { line: number; column: number }, extra: Partial<Diagnostic> = {}): never {
+  fail(message: string, at?: { line: number; column: number }, extra: Partial<Diagnostic> = {}, exitCode = 1): never {
     const d: Diagnostic = {
       severity: 'error', source: this.source,
       line: at?.line ?? 0, column: at?.column ?? 0, message, ...extra,
     };
-    throw new ConfigError([d]);
+    throw new ConfigError([d], exitCode);
   }
 
   get warnings(): Diagnostic[] {

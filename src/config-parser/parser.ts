@@ -57,8 +57,11 @@ export function parseConfigText(text: string, source = 'config'): ParsedConfig {
   const next = () => toks[i++];
   const skipNewlines = () => { while (peek().kind === 'NEWLINE') i++; };
 
+  let depth = 0;
   const parseValue = (): CfgValue => {
     const t = peek();
+    // bison's stack stops at 10000 entries ("memory exhausted")
+    if (depth > 5000) throw new SyntaxErr(t, 'lists nested too deeply');
     if (t.kind === 'STRING' || t.kind === 'NUMBER') {
       next();
       return { type: 'string', value: t.value, loc: { line: t.line, column: t.column } };
@@ -66,6 +69,8 @@ export function parseConfigText(text: string, source = 'config'): ParsedConfig {
     if (t.kind === '[') {
       next();
       const values: CfgValue[] = [];
+      depth++;
+      try {
       skipNewlines();
       if (peek().kind === ']') { next(); return { type: 'list', values, loc: { line: t.line, column: t.column } }; }
       for (;;) {
@@ -78,6 +83,7 @@ export function parseConfigText(text: string, source = 'config'): ParsedConfig {
         skipNewlines();
         if (peek().kind === ']') { next(); break; } // trailing comma
       }
+      } finally { depth--; }
       return { type: 'list', values, loc: { line: t.line, column: t.column } };
     }
     if (t.kind === 'IDENT') {

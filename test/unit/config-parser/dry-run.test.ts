@@ -1,0 +1,52 @@
+// dryRunCreate: `xl create -n cfg [key=value ...]`.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ConfigReadError } from '../../../src/config-parser/index.js';
+import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'xl-dry-'));
+const cfg = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const opts = { generateUuid: () => '00000000-0000-4000-8000-000000000009' };
+
+describe('dryRunCreate', () => {
+  it('prints the JSON and formatted warnings', async () => {
+    const p = cfg('a.cfg', 'name = "a"\nkernel = "/k"\nmemroy = 1\n');
+    const r = await dryRunCreate(p, [], opts);
+    expect(JSON.parse(r.json).c_info).toEqual({ type: 'pv', name: 'a', uuid: '00000000-0000-4000-8000-000000000009', run_hotplug_scripts: 'True' });
+    expect(r.warnings).toEqual([`${p}:3:1: warning: unknown key \`memroy' ignored (did you mean \`memory'?)`]);
+  });
+  it('key=value overrides come last, so they win', async () => {
+    const p = cfg('b.cfg', 'name = "b"\nkernel = "/k"\nmemory = 256\n');
+    const r = await dryRunCreate(p, ['memory=1024', 'name="b2"', 'vif=["bridge=br1"]'], opts);
+    const o = JSON.parse(r.json);
+    expect([o.b_info.target_memkb, o.c_info.name, o.nics[0].bridge]).toEqual([1048576, 'b2', 'br1']);
+  });
+  it('overrides may append with +=', async () => {
+    const p = cfg('c.cfg', 'name = "c"\nkernel = "/k"\ndisk = [ "phy:/dev/a,xvda,w" ]\nextra = "x"\n');
+    const o = JSON.parse((await dryRunCreate(p, ['disk+=["phy:/dev/b,xvdb,w"]', 'extra+=" y"'], opts)).json);
+    expect(o.disks.map((d: { vdev: string }) => d.vdev)).toEqual(['xvda', 'xvdb']);
+    expect(o.b_info.cmdline).toBe('x y');
+  });
+  it('errors in overrides point at the command line', async () => {
+    const p = cfg('d.cfg', 'name = "d"\nkernel = "/k"\n');
+    const err = await dryRunCreate(p, ['vcpus=2', 'memory=big'], opts).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.diagnostics[0]).toMatchObject({ source: '<command line>', line: 2 });
+  });
+  it('/dev/null means no file, only overrides', async () => {
+    const o = JSON.parse((await dryRunCreate('/dev/null', ['name="n"', 'kernel="/k"'], opts)).json);
+    expect(o.c_info.name).toBe('n');
+  });
+  it('an unreadable file is exit status 3, like xl', async () => {
+    const err = await dryRunCreate(join(dir, 'missing.cfg'), [], opts).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigReadError);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toMatch(/No such file or directory/);
+  });
+  it('a trailing comment without newline works once overrides add newlines', async () => {
+    const p = cfg('e.cfg', 'name = "e"\nkernel = "/k"\n# end');
+    expect((await dryRunCreate(p, ['vcpus=1'], opts)).config.b_info.max_vcpus).toBe(1);
+  });
+});
