@@ -31,6 +31,18 @@ import {
 } from './spec/cpus.js';
 import { parseCpuidList, parseCpuidString } from './spec/cpuid.js';
 import { checkUnknownKeys } from './keys.js';
+import { validateDomainConfig } from './model/schema.js';
+
+/** Which config key fills which part of the model, for error messages. */
+const KEY_OF_PATH: Array<[RegExp, string]> = [
+  [/^disks\./, 'disk'], [/^nics\./, 'vif'], [/^pcidevs\./, 'pci'], [/^vfbs\./, 'vfb'], [/^vkbs\./, 'vkb'],
+  [/^vtpms\./, 'vtpm'], [/^p9s\./, 'p9'], [/^channels\./, 'channel'], [/^usbctrls\./, 'usbctrl'],
+  [/^usbdevs\./, 'usbdev'], [/^vdispls\./, 'vdispl'], [/^vsnds\./, 'vsnd'], [/^virtios\./, 'virtio'],
+  [/^b_info\.vnuma_nodes/, 'vnuma'], [/^b_info\.iomem/, 'iomem'], [/^b_info\.ioports/, 'ioports'],
+  [/^b_info\.irqs/, 'irqs'], [/^b_info\.cpuid/, 'cpuid'], [/^b_info\.(max_vcpus|avail_vcpus)/, 'vcpus'],
+  [/^b_info\.vcpu_hard/, 'cpus'], [/^b_info\.vcpu_soft/, 'cpus_soft'], [/^b_info\.sched_params\.weight/, 'cpu_weight'],
+  [/^b_info\.sched_params\.(\w+)/, 'cap'],
+];
 
 /** xl.conf settings that change what xl puts in a domain config. */
 export interface XlGlobals {
@@ -648,6 +660,13 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   if (since420) parseVirtios(cfg, d, failItem);
 
   checkUnknownKeys(parsed, report, version, c.type ?? undefined);
+  // Values xl would truncate silently (e.g. a uint8 bus) are caught here.
+  const issues = validateDomainConfig(d, version);
+  if (issues.length) {
+    const first = issues[0];
+    const key = KEY_OF_PATH.find(([re]) => re.test(first.path))?.[1];
+    fail(key, `invalid value for ${first.path}${key ? ` (from \`${key}')` : ''}: ${first.message}`);
+  }
   return { config: d, warnings: report.diagnostics };
 }
 

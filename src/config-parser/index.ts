@@ -18,6 +18,7 @@ export * from './model/dsl.js';
 export * from './model/idl.js';
 export * from './model/init.js';
 export * from './model/json.js';
+export { schemaOf, domainConfigSchema, validateDomainConfig, type ModelIssue } from './model/schema.js';
 export { buildDomainConfig, type BuildOptions, type BuildResult, type XlGlobals } from './build.js';
 export { KEYS, keysFor, lookupKey, nearestKey, checkUnknownKeys, type KeyDef, type KeyKind, type Section } from './keys.js';
 export {

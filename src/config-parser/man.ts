@@ -20,7 +20,7 @@ function para(text: string): string {
 }
 
 function keyEntry(d: KeyDef): string {
-  const tags = [d.kind];
+  const tags: string[] = [d.kind];
   if (d.only) tags.push(`${d.only.join('/')} only`);
   if (d.since) tags.push(`Xen ${d.since} and later`);
   if (d.deprecated) tags.push(`deprecated: ${d.deprecated}`);

@@ -146,3 +146,12 @@ describe('Python-era content', () => {
     expect(errorOf('memory 5\n')[0].message).not.toMatch(/Python/);
   });
 });
+
+describe('Python arithmetic', () => {
+  it.each(['memory = 512 * 2\n', 'name = "vm-%d" % 3\n', 'extra = "a" + "b"\n'])('%j is called Python', (t) => {
+    expect(errorOf(t)[0].message).toMatch(/Python arithmetic or string formatting/);
+  });
+  it('+= is not arithmetic', () => {
+    expect(parse('e = "a"\ne += "b"\n').names()).toEqual(['e']);
+  });
+});

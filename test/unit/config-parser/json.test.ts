@@ -68,3 +68,22 @@ describe('gen_json field rules', () => {
     expect(build(text, { xenVersion: '4.20' }).plain.b_info.cpuid).toEqual({ cpuid: [{ leaf: 1, eax: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0' }], msr: [] });
   });
 });
+
+describe('zod schema from the IDL', () => {
+  it('accepts what the builder makes and names the path of a bad value', async () => {
+    const { validateDomainConfig } = await import('../../../src/config-parser/index.js');
+    const r = build(PV + 'pci = [ "01:00.0" ]\n');
+    expect(validateDomainConfig(r.config)).toEqual([]);
+    (r.config.pcidevs[0] as { bus: number }).bus = 300;
+    (r.config.c_info as { type: string }).type = 'xen';
+    const issues = validateDomainConfig(r.config);
+    expect(issues.map((i) => i.path).sort()).toEqual(['c_info.type', 'pcidevs.0.bus']);
+  });
+  it('enum values follow the version (tee "ffa" is 4.20 only)', async () => {
+    const { validateDomainConfig } = await import('../../../src/config-parser/index.js');
+    const r = build(PV);
+    (r.config.b_info as { tee: string }).tee = 'ffa';
+    expect(validateDomainConfig(r.config, '4.17').map((i) => i.path)).toEqual(['b_info.tee']);
+    expect(validateDomainConfig(r.config, '4.20')).toEqual([]);
+  });
+});
