@@ -1,0 +1,12 @@
+// Boots the lab for the Xen version in XENLAB_XEN once per suite and powers it off afterwards. A failed boot fails
+// the run with the console tail in the error: a lab test is never silently skipped.
+import { build, labVersion, start, stop } from '../../lab/lib/index.mjs';
+
+export default async function setup() {
+  const ver = labVersion(process.env.XENLAB_XEN ?? '4.17');
+  await build(ver);
+  await start(ver);
+  return async () => {
+    await stop(ver);
+  };
+}
