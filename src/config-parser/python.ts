@@ -11,7 +11,7 @@ export function pythonHint(lineText: string, likelyPython: boolean): string | un
   let what: string | undefined;
   if (stmt) what = `a Python \`${stmt[1]}' statement`;
   else if (CALL.test(text) && !/^[a-z][._0-9a-z]*\s*\+?=\s*(["'])/.test(text)) what = 'a Python function call';
-  else if (/=\s*[\w"'.]+\s*[*/%+-]\s*[\w"'(]/.test(text) && !/^[a-z][._0-9a-z]*\s*\+=/.test(text)) what = 'Python arithmetic or string formatting';
+  else if (/=\s*("[^"]*"|'[^']*'|[\w.]+)\s*[*/%+-]\s*["'\w(]/.test(text) && !/^[a-z][._0-9a-z]*\s*\+=/.test(text)) what = 'Python arithmetic or string formatting';
   else if (likelyPython && /[()]|\w\.\w+\s*\(|%\s*\(/.test(text)) what = 'Python code';
   if (!what) return undefined;
   return `this line looks like ${what}: xl config files are not Python, only \`key = value' settings with quoted strings, numbers and [lists] (see xl.cfg(5))`;
