@@ -6,15 +6,30 @@
 import { strtoul } from '../cnum.js';
 import type { CpuidLeaf, CpuidPolicy, XenVersion } from '../model/dsl.js';
 import { CPUID_FLAGS_417 } from './cpuid-names-4.17.js';
+import { CPUID_FEATURES_420, CPUID_FLAGS_420 } from './cpuid-names-4.20.js';
 
 interface Flag { leaf: number; subleaf: number | null; reg: number; bit: number; length: number }
 
-const FLAGS_417 = new Map<string, Flag>(
-  CPUID_FLAGS_417.split(';').map((row) => {
+const flagTable = (rows: string) => new Map<string, Flag>(
+  rows.split(';').map((row) => {
     const [name, leaf, sub, reg, bit, length] = row.split(' ');
     return [name, { leaf: parseInt(leaf, 16), subleaf: sub === '-' ? null : Number(sub), reg: 'abcd'.indexOf(reg), bit: Number(bit), length: Number(length) }];
   }),
 );
+const FLAGS_417 = flagTable(CPUID_FLAGS_417);
+const FLAGS_420 = flagTable(CPUID_FLAGS_420);
+const FEATURES_420 = new Map(CPUID_FEATURES_420.split(';').map((r) => { const [n, b] = r.split(' '); return [n, Number(b)] as const; }));
+
+/** Featureset word -> CPUID leaf/subleaf/register, or the MSR it lives in. */
+const FEATURE_WORDS: Array<{ leaf: number; subleaf: number | null; reg: number } | { msr: number; high: boolean }> = [
+  { leaf: 0x1, subleaf: null, reg: 3 }, { leaf: 0x1, subleaf: null, reg: 2 },
+  { leaf: 0x80000001, subleaf: null, reg: 3 }, { leaf: 0x80000001, subleaf: null, reg: 2 },
+  { leaf: 0xd, subleaf: 1, reg: 0 }, { leaf: 0x7, subleaf: 0, reg: 1 }, { leaf: 0x7, subleaf: 0, reg: 2 },
+  { leaf: 0x80000007, subleaf: null, reg: 3 }, { leaf: 0x80000008, subleaf: null, reg: 1 },
+  { leaf: 0x7, subleaf: 0, reg: 3 }, { leaf: 0x7, subleaf: 1, reg: 0 }, { leaf: 0x80000021, subleaf: null, reg: 0 },
+  { leaf: 0x7, subleaf: 1, reg: 1 }, { leaf: 0x7, subleaf: 2, reg: 3 }, { leaf: 0x7, subleaf: 1, reg: 2 },
+  { leaf: 0x7, subleaf: 1, reg: 3 }, { msr: 0x10a, high: false }, { msr: 0x10a, high: true },
+];
 
 function findLeaf(p: CpuidPolicy, leaf: number, subleaf: number | null): CpuidLeaf {
   let e = p.cpuid.find((x) => x.leaf === leaf && x.subleaf === subleaf);
@@ -66,9 +81,34 @@ export function parseCpuidFlag417(p: CpuidPolicy, str: string): number {
   const eq = str.indexOf('=');
   if (eq < 0) return 1;
   const name = str.slice(0, eq);
-  const val = str.slice(eq + 1);
   const flag = FLAGS_417.get(name);
   if (!flag) return 2;
+  return cpuidAdd(p, name, flag, str.slice(eq + 1), '4.17');
+}
+
+/** libxl_cpuid_parse_config of xl 4.20: its own table, then featureset names. */
+export function parseCpuidFlag420(p: CpuidPolicy, str: string): number {
+  const eq = str.indexOf('=');
+  if (eq < 0) return 1;
+  const name = str.slice(0, eq);
+  const val = str.slice(eq + 1);
+  const flag = FLAGS_420.get(name);
+  if (flag) return cpuidAdd(p, name, flag, val, '4.20');
+  const bit = FEATURES_420.get(name);
+  if (bit === undefined) return 2;
+  const word = FEATURE_WORDS[bit >> 5];
+  if ('msr' in word) {
+    let m = p.msr.find((x) => x.index === word.msr);
+    if (!m) { m = { index: word.msr, policy: 'x'.repeat(64) }; p.msr.push(m); }
+    if (val.length !== 1 || !'01xks'.includes(val)) return 3;
+    const at = 63 - ((bit % 32) + (word.high ? 32 : 0));
+    m.policy = m.policy.slice(0, at) + (val === 's' ? 'k' : val) + m.policy.slice(at + 1);
+    return 0;
+  }
+  return cpuidAdd(p, name, { leaf: word.leaf, subleaf: word.subleaf, reg: word.reg, bit: bit % 32, length: 1 }, val, '4.20');
+}
+
+function cpuidAdd(p: CpuidPolicy, name: string, flag: Flag, val: string, version: XenVersion): number {
   const entry = findLeaf(p, flag.leaf, flag.subleaf);
   const n = strtoul(val, 0);
   let num = n.value;
@@ -76,8 +116,8 @@ export function parseCpuidFlag417(p: CpuidPolicy, str: string): number {
   if (n.end !== 0) {
     flags = [];
     for (let i = 0; i < flag.length; i++) {
-      // (1 << i) is a C int: bit 31 tests every bit from 31 up
-      const mask = i === 31 ? ~((1n << 31n) - 1n) & ((1n << 64n) - 1n) : 1n << BigInt(i);
+      // 4.17 tests (1 << i), a C int: at bit 31 that mask covers bits 31-63
+      const mask = version === '4.17' && i === 31 ? ~((1n << 31n) - 1n) & ((1n << 64n) - 1n) : 1n << BigInt(i);
       flags[flag.length - 1 - i] = (num & mask) !== 0n ? '1' : '0';
     }
   } else if (val[0] === 'x' || val[0] === 'k' || val[0] === 's') {
@@ -133,11 +173,7 @@ export function parseCpuidString(p: CpuidPolicy | null, s: string, version: XenV
   }
   const policy = emptyPolicy(p);
   for (const w of words.slice(1)) {
-    if (version !== '4.17') {
-      onError(`CPUID flag "${w}": named CPUID flags are not supported for Xen ${version} yet; ignored`);
-      continue;
-    }
-    const e = parseCpuidFlag417(policy, w);
+    const e = version === '4.17' ? parseCpuidFlag417(policy, w) : parseCpuidFlag420(policy, w);
     if (e) onError(`while parsing CPUID flag "${w}": error #${e}: ${FLAG_ERRORS[e] ?? 'unknown error'}`);
   }
   return policy.cpuid.length || policy.msr.length ? policy : p;
