@@ -3,12 +3,19 @@
  *
  * Owns the libxlu-exact lexer and grammar of xl.cfg (lexer.ts, parser.ts),
  * libxlu's typed accessors (access.ts), the spec-string parsers for disk,
- * vif, pci, rdm, cpus and cpuid (spec/), the domain-config model kept as
- * an IDL table transcribed from libxl_types.idl with its derived TS types,
- * init values, zod schemas and `xl create -n` JSON (model/), the table of
- * config keys that documents them and drives unknown-key warnings
- * (keys.ts, man.ts), and the port of xl_parse.c that fills the model
- * (build.ts). It imports nothing from src/libxl or src/cli.
+ * vdev numbers, vif, pci, rdm, cpus and cpuid (spec/), the domain-config
+ * model kept as an IDL table transcribed from libxl_types.idl, with its
+ * derived TS types, init values, zod schemas and `xl create -n` JSON
+ * (model/), the table of config keys that documents them and drives
+ * unknown-key warnings (keys.ts, man.ts -> man/xl.cfg.5), and the port of
+ * xl_parse.c that fills the model (build.ts, load.ts for file + overrides).
+ * It imports nothing from src/libxl or src/cli.
+ *
+ * Entry points: parseConfigText -> buildDomainConfig -> genStruct +
+ * renderJson; src/libxl/create-dry-run.ts wraps them as dryRunCreate.
+ * Behaviour follows the C xl of Xen 4.17 (default) or 4.20 (XenVersion);
+ * the libxlu bugs we fix rather than copy are listed in grammar.test.ts,
+ * pci.test.ts and build.test.ts ("a fixed bug" / "kept on purpose").
  */
 export * from './errors.js';
 export { lex, dequote, type Token, type TokenKind } from './lexer.js';

@@ -223,3 +223,35 @@ describe('warnings the C xl does not give', () => {
     expect(build(PV + 'bootloader_user = "x"\n', { xenVersion: '4.20' }).plain.b_info.bootloader_user).toBe('x');
   });
 });
+
+describe('C quirks kept on purpose', () => {
+  it('"vcpus += 1" makes xl skip vcpus with a warning (numbers cannot be added)', () => {
+    const r = build(PV + 'vcpus = 1\nvcpus += 1\n');
+    expect(r.plain.b_info.max_vcpus).toBeUndefined();
+    expect(r.warnings[0].message).toMatch(/can't use \+= with numbers/);
+  });
+  it('a string list ends at a nested list (libxl string lists are NULL-terminated)', () => {
+    const r = build(PV + 'device_model_args = [ "-a", [ "x" ], "-b" ]\n');
+    expect(r.plain.b_info.extra).toEqual(['-a']);
+    expect(r.warnings[0].message).toMatch(/nested list/);
+  });
+  it('device lists stop at the first nested list, as xl_parse.c loops', () => {
+    expect(build(PV + 'vif = [ "bridge=a", [ "x" ], "bridge=b" ]\n').plain.nics).toEqual([{ devid: 0, bridge: 'a' }]);
+  });
+  it('xl 4.17 carries p9 settings over from the previous entry (a C bug we mirror, with a warning)', () => {
+    const r = build(PV + 'p9 = [ "tag=a,path=/a,security_model=none", "tag=b,path=/b" ]\n');
+    expect(r.plain.p9s[1]).toEqual({ tag: 'b', path: '/b', security_model: 'none' });
+    expect(r.warnings.map((w) => w.message).join('\n')).toMatch(/p9 entry 1 has no security_model=/);
+    expect(() => build(PV + 'p9 = [ "tag=a,path=/a,security_model=none", "tag=b,path=/b" ]\n', { xenVersion: '4.20' })).not.toThrow();
+  });
+  it('an unknown vif token is skipped, the rest applies', () => {
+    const r = build(PV + 'vif = [ "bridge=br0,colour=blue,script=s" ]\n');
+    expect(r.plain.nics).toEqual([{ devid: 0, bridge: 'br0', script: 's' }]);
+    expect(r.warnings[0]).toMatchObject({ key: 'vif', near: 'colour=blue' });
+  });
+  it('on_* given as a list falls back to the default with a warning', () => {
+    const r = build(PV + 'on_crash = [ "preserve" ]\n');
+    expect(r.plain.on_crash).toBeUndefined();
+    expect(r.warnings[0].message).toMatch(/is a list but should be a single value/);
+  });
+});
