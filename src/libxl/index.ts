@@ -6,3 +6,12 @@
 // Import modules directly (e.g. './errors.js') where load time matters: this
 // barrel may grow heavy imports.
 export { XlError } from './errors.js';
+export {
+  openContext, privcmdOpenError, xenstoreOpenError, CTX_FAIL,
+  type LibxlContext, type ContextOptions,
+} from './context.js';
+export {
+  listDomainInfo, domainInfo, domainName, nameToDomid, qualifierToDomid, resolveDomain, strtoulDomid,
+  toDominfo, xsReadOrNull, InvalidDomainError, LIBXL_ERROR,
+  type Dominfo,
+} from './domains.js';
