@@ -24,6 +24,7 @@ import {
 } from './model/idl.js';
 import { initBuildInfoType, initDomainConfig, initKeyedUnion, initStruct, initValue } from './model/init.js';
 import { parseDiskSpec, DiskSpecParseError } from './spec/disk.js';
+import { diskDevNumberOf } from './spec/vdev.js';
 import { applyVifToken, parseUlongStrict, ParseUlongError, strtokTokens, VifRateError } from './spec/vif.js';
 import { parsePciSpec, parseRdm, PciSpecError } from './spec/pci.js';
 import {
@@ -503,7 +504,12 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
       const v = disks.value[i];
       if (v.type !== 'string') break;
       try {
-        d.disks.push(parseDiskSpec(v.value, version));
+        const disk = parseDiskSpec(v.value, version);
+        // xl -n does not check vdevs; libxl refuses bad ones at create time
+        if (disk.vdev !== null && diskDevNumberOf(disk.vdev) < 0) {
+          report.warn(`disk ${i}: vdev \`${disk.vdev}' is not a disk name libxl accepts (xvdX, hdX, sdX, dNpM or a device number); creating the domain will fail`, v.loc, { key: 'disk', near: disk.vdev });
+        }
+        d.disks.push(disk);
       } catch (e) {
         if (!(e instanceof DiskSpecParseError)) throw e;
         const first = e.errors[0];

@@ -255,3 +255,12 @@ describe('C quirks kept on purpose', () => {
     expect(r.warnings[0].message).toMatch(/is a list but should be a single value/);
   });
 });
+
+describe('vdev check', () => {
+  it('warns about vdevs libxl will refuse, but still prints the config like xl -n', () => {
+    const r = build(PV + 'disk = [ "phy:/dev/a,xvda,w", "phy:/dev/b,hde,w" ]\n');
+    expect(r.plain.disks).toHaveLength(2);
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatchObject({ key: 'disk', near: 'hde' });
+  });
+});
