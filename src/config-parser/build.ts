@@ -59,6 +59,45 @@ export interface XlGlobals {
   maxGrantVersion?: number;
   /** 4.20: bootloader_restrict in xl.conf. */
   bootloaderRestrict?: boolean;
+  /** vm.cpumask, vm.hvm.cpumask, vm.pv.cpumask (cpus= syntax); absent = all CPUs. */
+  vmCpumask?: string;
+  hvmCpumask?: string;
+  pvCpumask?: string;
+}
+
+/**
+ * create_domain's global affinity masks (skipped by `xl create -i`): every
+ * hard affinity map is ANDed with vm.cpumask and the per-type mask, and an
+ * empty result stops xl. With masks that are not full, vCPUs without
+ * cpus= get a map too.
+ */
+export function applyGlobalAffinityMasks(d: DomainConfig, globals: XlGlobals = {}, host: HostTopology = { maxCpus: 8 }, source = 'config'): void {
+  const b = d.b_info;
+  const mask = (spec: string | undefined) => {
+    const m = allocCpuBitmap(host.maxCpus);
+    if (spec === undefined) bitmapSetAny(m);
+    else parseCpuRange(spec, m, host);
+    return m;
+  };
+  const full = (m: Bitmap) => m.bits.length === m.size;
+  const vm = mask(globals.vmCpumask);
+  const typeMask = mask(b.type === 'pv' ? globals.pvCpumask : globals.hvmCpumask);
+  const pvMask = mask(globals.pvCpumask);
+  const hvmMask = mask(globals.hvmCpumask);
+  if (b.vcpu_hard_affinity.length === 0 && (!full(vm) || (b.type === 'pv' && !full(pvMask)) || (b.type !== 'pv' && !full(hvmMask)))) {
+    b.vcpu_hard_affinity = Array.from({ length: b.max_vcpus }, () => { const m = allocCpuBitmap(host.maxCpus); bitmapSetAny(m); return m; });
+  }
+  b.vcpu_hard_affinity = b.vcpu_hard_affinity.map((t, i) => {
+    const size = Math.min(t.size, vm.size, typeMask.size);
+    const bits = t.bits.filter((x) => x < size && vm.bits.includes(x) && typeMask.bits.includes(x));
+    if (bits.length === 0) {
+      throw new ConfigError([{
+        severity: 'error', source, line: 0, column: 0, key: 'cpus',
+        message: `vcpu hard affinity map is empty (vCPU ${i}: cpus= names no CPU of this ${host.maxCpus}-CPU host, or xl.conf's cpumasks exclude them all)`,
+      }]);
+    }
+    return { size, bits };
+  });
 }
 
 export interface BuildOptions {
@@ -137,7 +176,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   const version = opts.xenVersion ?? '4.17';
   const arch = opts.arch ?? 'x86';
   const host = { maxCpus: 8, ...opts.host };
-  const g: Required<Omit<XlGlobals, 'blkdevStart' | 'vifScript' | 'bridge' | 'gatewaydev' | 'vifBackend' | 'bootloaderRestrict'>> & XlGlobals = {
+  const g: Required<Pick<XlGlobals, 'runHotplugScripts' | 'claimMode' | 'maxGrantFrames' | 'maxMaptrackFrames' | 'maxGrantVersion'>> & XlGlobals = {
     runHotplugScripts: true, claimMode: true, maxGrantFrames: -1, maxMaptrackFrames: -1, maxGrantVersion: -1,
     ...opts.globals,
   };

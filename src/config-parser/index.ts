@@ -26,7 +26,7 @@ export * from './model/idl.js';
 export * from './model/init.js';
 export * from './model/json.js';
 export { schemaOf, domainConfigSchema, validateDomainConfig, type ModelIssue } from './model/schema.js';
-export { buildDomainConfig, type BuildOptions, type BuildResult, type XlGlobals } from './build.js';
+export { applyGlobalAffinityMasks, buildDomainConfig, type BuildOptions, type BuildResult, type XlGlobals } from './build.js';
 export { KEYS, keysFor, lookupKey, nearestKey, checkUnknownKeys, type KeyDef, type KeyKind, type Section } from './keys.js';
 export {
   assembleConfigText, parseWithOverrides, readConfigFile, relabelDiagnostic, ConfigReadError, COMMAND_LINE_SOURCE,
@@ -38,3 +38,4 @@ export { parseBdf, parsePciSpec, parseRdm, PciSpecError } from './spec/pci.js';
 export { parseCpuRange, allocCpuBitmap, type HostTopology } from './spec/cpus.js';
 export { parseCpuidXend, parseCpuidFlag417 } from './spec/cpuid.js';
 export { strtol, strtoul } from './cnum.js';
+export { parseXlConf, type XlConf } from './xlconf.js';

@@ -3,7 +3,7 @@
 // print it as libxl_domain_config_to_json would. Nothing touches Xen.
 
 import {
-  buildDomainConfig, domain_config, formatDiagnostic, genStruct, parseWithOverrides, readConfigFile,
+  applyGlobalAffinityMasks, buildDomainConfig, domain_config, formatDiagnostic, genStruct, parseWithOverrides, readConfigFile,
   relabelDiagnostic, renderJson,
   type BuildOptions, type Diagnostic, type DomainConfig, type XenVersion,
 } from '../config-parser/index.js';
@@ -13,6 +13,8 @@ export interface DryRunOptions extends BuildOptions {
   xenVersion?: XenVersion;
   /** Config text to use instead of reading `path` (tests, stdin). */
   text?: string;
+  /** `xl create -i`: do not apply xl.conf's vm.cpumask masks. */
+  ignoreGlobalAffinityMasks?: boolean;
 }
 
 export interface DryRunResult {
@@ -33,6 +35,7 @@ export async function dryRunCreate(path: string, overrides: string[], opts: DryR
   const fileText = opts.text ?? (await readConfigFile(path));
   const { parsed, fileLines } = parseWithOverrides(fileText, overrides, path);
   const { config, warnings } = buildDomainConfig(parsed, { ...opts, xenVersion: version });
+  if (!opts.ignoreGlobalAffinityMasks) applyGlobalAffinityMasks(config, opts.globals, { maxCpus: 8, ...opts.host }, path);
   const diagnostics = [...parsed.warnings, ...warnings.map((w) => relabelDiagnostic(w, fileLines, overrides))];
   const json = renderJson(genStruct(domain_config, config as unknown as Record<string, unknown>, version));
   return { json, warnings: diagnostics.map(formatDiagnostic), diagnostics, config };
