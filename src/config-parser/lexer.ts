@@ -164,6 +164,7 @@ export function lex(text: string, source: string): LexResult {
     else if (c === '\r') message = 'carriage return in config (DOS line endings are not accepted; convert the file with dos2unix)';
     else if (c >= 'A' && c <= 'Z') message = 'unexpected upper-case word (keys are lower-case; string values must be quoted)';
     else if (c === '-') message = 'unexpected `-\' (negative numbers must be quoted, e.g. "-1")';
+    else if (c === '.' && start > 0 && /[0-9]/.test(text[start - 1])) message = 'numbers are whole numbers here (no decimal point)';
     lexError(message, start, near.replace(/[ \t\r]+$/, ''));
   }
   push('EOF', '', '', pos);

@@ -155,3 +155,7 @@ describe('Python arithmetic', () => {
     expect(parse('e = "a"\ne += "b"\n').names()).toEqual(['e']);
   });
 });
+
+it('a decimal number gets a specific lexical error', () => {
+  expect(errorOf('memory = 512.5\n')[0]).toMatchObject({ line: 1, column: 13, message: 'numbers are whole numbers here (no decimal point)' });
+});
