@@ -369,7 +369,9 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     modifies: false,
     summary: 'List the VCPUs for all/some domains',
     usage: '[Domain, ...]',
-    getopt: { short: '', minArgs: 0 },
+    // --json is ours (not in the C xl).
+    getopt: { short: '', long: [['json', 0, 'json']], minArgs: 0 },
+    load: () => import('./commands/vcpu-list.js'),
   },
   {
     name: 'vcpu-pin',
@@ -405,7 +407,9 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     modifies: false,
     summary: 'Get information about Xen host',
     usage: '-n, --numa         List host NUMA topology information',
-    getopt: { short: 'n', long: [['numa', 0, 'n']], minArgs: 0 },
+    // --json is ours (not in the C xl).
+    getopt: { short: 'n', long: [['numa', 0, 'n'], ['json', 0, 'json']], minArgs: 0 },
+    load: () => import('./commands/info.js'),
   },
   {
     name: 'sharing',
@@ -552,6 +556,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     usage: '[-c]',
     options: '  -c                        Clear dmesg buffer as well as printing it',
     getopt: { short: 'c', long: [['clear', 0, 'c']], minArgs: 0 },
+    load: () => import('./commands/dmesg.js'),
   },
   {
     name: 'top',
@@ -726,7 +731,9 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     modifies: false,
     summary: 'Print uptime for all/some domains',
     usage: '[-s] [Domain]',
-    getopt: { short: 's', minArgs: 0 },
+    // --json is ours (not in the C xl).
+    getopt: { short: 's', long: [['json', 0, 'json']], minArgs: 0 },
+    load: () => import('./commands/uptime.js'),
   },
   {
     name: 'claims',
