@@ -3,7 +3,9 @@
 // Addresses cross this boundary as bigint; libc is declared with uintptr_t
 // rather than pointer types so no koffi objects leak out.
 
-import { createRequire } from 'node:module';
+// Aliased: the bundles' banner (scripts/build.mjs) already declares a
+// top-level createRequire, and a second one is a SyntaxError at load.
+import { createRequire as requireFrom } from 'node:module';
 import { PrivcmdError } from './errors.js';
 import { osFor, type OsPrivcmd } from './os.js';
 
@@ -52,7 +54,7 @@ function loadLibc(koffi: Koffi, os: OsPrivcmd): { func(decl: string): Fn } {
 }
 
 function createNative(os: OsPrivcmd): Native {
-  const require = createRequire(import.meta.url);
+  const require = requireFrom(import.meta.url);
   const koffi = require('koffi') as Koffi;
   const libc = loadLibc(koffi, os);
 
