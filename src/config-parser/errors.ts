@@ -27,11 +27,14 @@ export class ConfigError extends Error {
   readonly diagnostics: Diagnostic[];
   /** The C xl's exit status: 1 mostly, 3 for exit(-ERROR_FAIL), 6 for bad pci. */
   readonly exitCode: number;
-  constructor(diagnostics: Diagnostic[], exitCode = 1) {
+  /** Warnings given before the failure (xl would print them too). */
+  readonly warnings: Diagnostic[];
+  constructor(diagnostics: Diagnostic[], exitCode = 1, warnings: Diagnostic[] = []) {
     super(diagnostics.map(formatDiagnostic).join('\n'));
     this.name = 'ConfigError';
     this.diagnostics = diagnostics;
     this.exitCode = exitCode;
+    this.warnings = warnings;
   }
 }
 
@@ -53,7 +56,7 @@ export class Reporter {
       severity: 'error', source: this.source,
       line: at?.line ?? 0, column: at?.column ?? 0, message, ...extra,
     };
-    throw new ConfigError([d], exitCode);
+    throw new ConfigError([d], exitCode, this.warnings);
   }
 
   get warnings(): Diagnostic[] {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ConfigReadError } from '../../../src/config-parser/index.js';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
+import { dryRunCreate, dryRunHost } from '../../../src/libxl/create-dry-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xl-dry-'));
 const cfg = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
@@ -48,5 +48,33 @@ describe('dryRunCreate', () => {
   it('a trailing comment without newline works once overrides add newlines', async () => {
     const p = cfg('e.cfg', 'name = "e"\nkernel = "/k"\n# end');
     expect((await dryRunCreate(p, ['vcpus=1'], opts)).config.b_info.max_vcpus).toBe(1);
+  });
+  it('a failure carries the warnings before it, and unknown keys even when checked later', async () => {
+    const p = cfg('f.cfg', 'name = "f"\nkernal = "/k"\n');
+    const err = await dryRunCreate(p, [], opts).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.diagnostics[0].message).toMatch(/^Neither kernel nor bootloader/);
+    expect(err.warnings.map((w: { line: number; message: string }) => [w.line, w.message])).toEqual([
+      [2, "unknown key `kernal' ignored (did you mean `kernel'?)"],
+    ]);
+  });
+  it('a build error in an override points at the command line too', async () => {
+    const p = cfg('g.cfg', 'name = "g"\nkernel = "/k"\n');
+    const err = await dryRunCreate(p, ['vcpus=1', 'on_crash="explode"'], opts).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.diagnostics[0]).toMatchObject({ source: '<command line>', line: 2 });
+  });
+});
+
+describe('dryRunHost', () => {
+  it('sizes maps by max_cpu_id + 1 and groups CPUs by node from the topology', () => {
+    const xc = {
+      physinfo: () => ({ maxCpuId: 3, nrCpus: 3, nrNodes: 2, maxNodeId: 1 }),
+      cpuTopology: () => [
+        { cpu: 0, core: 0, socket: 0, node: 0 }, { cpu: 1, core: 1, socket: 0, node: 1 },
+        { cpu: 2, core: 0, socket: 1, node: 0 }, { cpu: 3, core: null, socket: null, node: null },
+      ],
+    };
+    expect(dryRunHost(xc as never)).toEqual({ maxCpus: 4, onlineCpus: 3, nrNodes: 2, nodeCpus: [[0, 2], [1]] });
   });
 });
