@@ -44,6 +44,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
         ['vncviewer', 0, 'V'],
         ['vncviewer-autopass', 0, 'A'],
       ], minArgs: 0 },
+    load: () => import('./commands/create.js'),
   },
   // C main_config_update takes <Domain> (and a <ConfigFile>) off argv first;
   // its option parser names itself "config_update", so its -h finds no help.
