@@ -116,6 +116,7 @@ setInterval(() => {
 }, 60_000).unref();
 
 const decoder = new StringDecoder('utf8');
+process.on('uncaughtException', (e) => process.stderr.write(`agent: ${e.stack}\n`));
 let pending = '';
 const buf = Buffer.alloc(65536);
 function readLoop() {

@@ -59,5 +59,7 @@ for p in /sys/class/virtio-ports/*; do
   [ "$(cat $p/name 2>/dev/null)" = xenlab.agent ] && AGENT_DEV=/dev/${p##*/}
 done
 [ -n "$AGENT_DEV" ] || fail "agent port not found"
-setsid node /lab/agent.mjs "$AGENT_DEV" </dev/null >/var/log/xenlab-agent.log 2>&1 &
+# Supervised: should the agent die (the lab's known dom0 segfault flake), the next one picks up the resent requests.
+(while :; do node /lab/agent.mjs "$AGENT_DEV"; echo "agent exited with $? at $(date)"; sleep 1; done) \
+  </dev/null >>/var/log/xenlab-agent.log 2>&1 &
 echo "XENLAB-READY xen=$XEN_VERSION kernel=$KERNEL_RELEASE"

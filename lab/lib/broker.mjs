@@ -65,7 +65,12 @@ function fromAgent(msg) {
   if (msg.t === 'hello') {
     agentHello = true;
     log(`agent up (pid ${msg.pid})`);
-    for (const id of inflight.keys()) resend(id);
+    // A new agent knows nothing of what its predecessor ACKed: everything still open is sent again.
+    for (const [id, job] of inflight) {
+      clearTimeout(job.timer);
+      job.acked = false;
+      resend(id);
+    }
     return;
   }
   const job = inflight.get(msg.id);

@@ -147,6 +147,7 @@ function assembleDom0(ver, p, kernelRelease) {
   fs.writeFileSync(path.join(p.dom0, 'etc/inittab'), [
     '::sysinit:/bin/busybox sh /lab/rc.sh',
     '::shutdown:/bin/busybox sh /lab/shutdown.sh',
+    '::respawn:/bin/busybox cttyhack /bin/bash -l',
     '',
   ].join('\n'));
   fs.writeFileSync(path.join(p.dom0, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');

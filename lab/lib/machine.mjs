@@ -21,6 +21,7 @@ function runFiles(ver) {
     brokerPid: path.join(dir, 'broker.pid'),
     console: path.join(dir, 'console.log'),
     agentSock: path.join(dir, 'agent.sock'),
+    serialSock: path.join(dir, 'serial.sock'),
     execSock: path.join(dir, 'exec.sock'),
     started: path.join(dir, 'started'),
   };
@@ -95,7 +96,10 @@ export async function start(ver) {
     '-display', 'none', '-vga', 'none', '-nic', 'none', '-no-reboot',
     '-kernel', p.xen, '-append', XEN_CMDLINE,
     '-initrd', `${comma(p.kernel)} ${comma(DOM0_CMDLINE)},${comma(p.initrd)}`,
-    '-serial', `file:${f.console}`,
+    // The serial console is logged to a file and also reachable on a socket (`xenlab console --attach`): typing
+    // there reaches a root shell in dom0, for when the agent cannot.
+    '-chardev', `socket,id=serial0,path=${comma(f.serialSock)},server=on,wait=off,logfile=${comma(f.console)}`,
+    '-serial', 'chardev:serial0',
     '-device', 'virtio-serial-pci',
     '-chardev', `socket,id=agent,path=${comma(f.agentSock)},server=on,wait=off`,
     '-device', 'virtserialport,chardev=agent,name=xenlab.agent',
@@ -187,6 +191,19 @@ export async function stop(ver) {
   }
   await kill(ver);
   log(`Xen ${ver.name} lab stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+export async function sendToConsole(ver, line) {
+  const net = await import('node:net');
+  const sock = net.connect(runFiles(ver).serialSock);
+  await new Promise((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('error', (e) => reject(new LabError(`console socket: ${e.message}`)));
+  });
+  sock.on('data', () => {}); // the log file gets the output
+  sock.write(`${line}\r`);
+  await sleep(3000);
+  sock.destroy();
 }
 
 export function runDir(ver) {
