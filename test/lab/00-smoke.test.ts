@@ -15,10 +15,10 @@ describe(`lab smoke (Xen ${XEN})`, () => {
     expect(field('virt_caps')).toMatch(/\bpv\b/);
   });
 
-  it('C xl list shows Domain-0 with 1024 MiB and 2 vCPUs', async () => {
+  it('C xl list shows Domain-0 with 1024 MiB and 1 vCPU', async () => {
     const lines = (await dom0ok(['xl', 'list'])).trimEnd().split('\n');
     expect(lines[0]).toMatch(/^Name\s+ID\s+Mem\s+VCPUs\s+State\s+Time\(s\)$/);
-    expect(lines[1]).toMatch(/^Domain-0\s+0\s+1024\s+2\s+r-----\s+\d+\.\d$/);
+    expect(lines[1]).toMatch(/^Domain-0\s+0\s+1024\s+1\s+r-----\s+\d+\.\d$/);
   });
 
   it('exec returns the command own stdout, stderr and exit code', async () => {

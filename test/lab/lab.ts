@@ -58,3 +58,26 @@ export async function guestConsole(name: string): Promise<string> {
 export async function destroyAllGuests(): Promise<void> {
   await dom0sh(`for id in $(xl list | awk 'NR > 2 { print $2 }'); do xl destroy "$id"; done`);
 }
+
+/**
+ * Bundle a TypeScript program for dom0 (node there sees the project at /project); returns its dom0 path. koffi
+ * stays external, as in the xl bundle.
+ */
+export async function bundleForDom0(entry: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const path = await import('node:path');
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const name = path.basename(entry).replace(/\.ts$/, '.mjs');
+  await build({
+    entryPoints: [path.resolve(root, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['koffi'],
+    outfile: path.join(root, '.lab', 'programs', name),
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return `/project/.lab/programs/${name}`;
+}
