@@ -1,5 +1,6 @@
 // Builds one lab version from Debian packages: the Xen image, the dom0 kernel, a dom0 initramfs (Xen tools, qemu,
 // hotplug userland, our agent) and the test guests (kernel, busybox initramfs, configs) that dom0 carries in /lab.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -44,9 +45,23 @@ export function labPaths(ver) {
   };
 }
 
+/** Hash of everything the images are made from here, so an edit to the dom0 or guest files triggers a rebuild. */
+function inputsHash(ver) {
+  const h = crypto.createHash('sha256').update(JSON.stringify(ver));
+  const files = ['lib/build.mjs', 'lib/versions.mjs', 'lib/apt.mjs'];
+  for (const dir of ['dom0', 'guest']) for (const f of fs.readdirSync(path.join(LAB_DIR, dir)).sort()) files.push(`${dir}/${f}`);
+  for (const f of files) h.update(f).update(fs.readFileSync(path.join(LAB_DIR, f)));
+  return h.digest('hex');
+}
+
 export function isBuilt(ver) {
   const p = labPaths(ver);
-  return [p.xen, p.kernel, p.initrd, p.stamp].every((f) => fs.existsSync(f));
+  if (![p.xen, p.kernel, p.initrd, p.stamp].every((f) => fs.existsSync(f))) return false;
+  try {
+    return JSON.parse(fs.readFileSync(p.stamp, 'utf8')).inputs === inputsHash(ver);
+  } catch {
+    return false;
+  }
 }
 
 /** Choose pinned versions where the archive still has them. */
@@ -72,7 +87,7 @@ function resolveSpecs(ver, apt) {
 export async function build(ver, { force = false } = {}) {
   const p = labPaths(ver);
   if (!force && isBuilt(ver)) {
-    log(`Xen ${ver.name} lab already built (${p.dir}); 'build --force' rebuilds`);
+    log(`Xen ${ver.name} lab is up to date (${p.dir}); 'build --force' rebuilds`);
     return;
   }
   const t0 = Date.now();
@@ -99,7 +114,7 @@ export async function build(ver, { force = false } = {}) {
 
   const lines = plan.map((x) => `${x.name} ${x.version}`).sort();
   fs.writeFileSync(p.versions, `${lines.join('\n')}\n`);
-  const stamp = { xen: ver.name, suite: ver.suite, kernelRelease, builtAt: new Date().toISOString(), warnings };
+  const stamp = { xen: ver.name, suite: ver.suite, kernelRelease, builtAt: new Date().toISOString(), warnings, inputs: inputsHash(ver) };
   fs.writeFileSync(p.stamp, `${JSON.stringify(stamp, null, 2)}\n`);
   rmrf(p.root);
   log(`Xen ${ver.name} lab built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${p.dir})`);
