@@ -82,7 +82,9 @@ export const CMD_TABLE: readonly CommandSpec[] = [
         ['context', 0, 'Z'],
         ['cpupool', 0, 'c'],
         ['numa', 0, 'n'],
+        ['json', 0, 'json'], // ours, not in the C xl (left out of help)
       ], minArgs: 0 },
+    load: () => import('./commands/list.js'),
   },
   {
     name: 'destroy',
@@ -95,6 +97,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
       '                        when run from disaggregated toolstack domain with a\n' +
       '                        hardware domain distinct from domain 0.',
     getopt: { short: 'f', minArgs: 1 },
+    load: () => import('./commands/destroy.js'),
   },
   {
     name: 'shutdown',
@@ -190,6 +193,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Pause execution of a domain',
     usage: '<Domain>',
     getopt: { short: '', minArgs: 1 },
+    load: () => import('./commands/pause.js'),
   },
   {
     name: 'unpause',
@@ -198,6 +202,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Unpause a paused domain',
     usage: '<Domain>',
     getopt: { short: '', minArgs: 1 },
+    load: () => import('./commands/pause.js'),
   },
   {
     name: 'console',
@@ -500,6 +505,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Convert a domain name to domain id',
     usage: '<DomainName>',
     getopt: { short: '', minArgs: 1 },
+    load: () => import('./commands/domid.js'),
   },
   {
     name: 'domname',
@@ -508,6 +514,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Convert a domain id to domain name',
     usage: '<DomainId>',
     getopt: { short: '', minArgs: 1 },
+    load: () => import('./commands/domname.js'),
   },
   {
     name: 'rename',
@@ -516,6 +523,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Rename a domain',
     usage: '<Domain> <NewDomainName>',
     getopt: { short: '', minArgs: 2 },
+    load: () => import('./commands/rename.js'),
   },
   {
     name: 'trigger',

@@ -52,17 +52,17 @@ describe('commands not implemented yet', () => {
   const target = targetOf('x-4.20-x86.json');
 
   it('still answer -h and usage errors, then say so and exit 1', async () => {
-    expect(await runMain(['pause', 'dom'], { target })).toEqual({
+    expect(await runMain(['sysrq', 'dom', 'b'], { target })).toEqual({
       stdout: '',
       stderr: 'command not implemented\n',
       status: 1,
     });
-    const help = await runMain(['pause', '-h'], { target });
+    const help = await runMain(['sysrq', '-h'], { target });
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: xl \[-vtTf\] pause <Domain>\n/);
-    const usage = await runMain(['pause'], { target });
+    expect(help.stdout).toMatch(/^Usage: xl \[-vtTf\] sysrq <Domain> <letter>\n/);
+    const usage = await runMain(['sysrq', 'dom'], { target });
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toBe("'xl pause' requires at least 1 argument.\n\n");
+    expect(usage.stderr).toBe("'xl sysrq' requires at least 2 arguments.\n\n");
   });
 
   it('print the same for an unknown command', async () => {

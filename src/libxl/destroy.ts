@@ -1,0 +1,466 @@
+// libxl_domain_destroy (libxl_domain.c libxl__domain_destroy /
+// libxl__destroy_domid, libxl_device.c libxl__devices_destroy): pause the
+// domain, stop its device model, take its devices down the way libxl does
+// with force (backend online=0/state=5, wait for 6, hotplug script, then
+// remove frontend, backend and /libxl nodes), remove its xenstore and
+// userdata traces, then ask Xen to destroy it. The C xl's monitor process
+// for the domain sees the domain go and exits by itself.
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { PrivcmdError, errnoMessage } from '../privcmd/errors.js';
+import type { XenStore } from '../xenstore-client/client.js';
+import type { LibxlContext } from './context.js';
+import { LIBXL_ERROR, domainInfo } from './domains.js';
+import { XEN_LIB_DIR, XEN_RUN_DIR } from './paths.js';
+import { LibxlError, domainType, xsDirectory, xsPathCleanup, xsRead, xsRm } from './xs-util.js';
+
+/** Seconds, from libxl_internal.h. */
+const DESTROY_TIMEOUT = 10;
+const HOTPLUG_TIMEOUT = 40;
+const QEMU_BODGE_TIMEOUT = 2;
+const DOMID_REUSE_TIMEOUT = 60;
+
+/** libxl__device_kind names; the backend kinds QEMU serves (QEMU_BACKEND). */
+const DEVICE_KINDS = new Set([
+  'vif', 'vbd', 'qdisk', 'pci', 'vfb', 'vkbd', 'console', 'vtpm', 'vusb', 'qusb', '9pfs', 'vdispl', 'vuart',
+  'pvcalls', 'vsnd', 'vinput', 'virtio_disk', 'virtio', 'vbd3', 'xen_9pfs',
+]);
+const QEMU_BACKENDS = new Set(['qdisk', 'vfb', 'qusb', '9pfs', 'vkbd']);
+
+const XenbusStateClosing = 5;
+const XenbusStateClosed = 6;
+
+export interface HotplugRun {
+  script: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export interface DestroyOptions {
+  libDir?: string;
+  runDir?: string;
+  /** Non-fatal problems, one line each (libxl logs and carries on). */
+  warn?: (message: string) => void;
+  /** Run a hotplug script; resolves with its exit status (tests replace it). */
+  runHotplug?: (run: HotplugRun, timeoutMs: number) => Promise<number>;
+  /** Send a signal; false when the process does not exist. */
+  kill?: (pid: number, signal: NodeJS.Signals) => boolean;
+  /** Scale the libxl timeouts (tests). */
+  timeoutScale?: number;
+}
+
+interface Device {
+  kind: string;
+  devid: number;
+  backendKind: string;
+  backendDomid: number;
+  domid: number;
+}
+
+const devicePaths = (d: Device) => ({
+  backend: `/local/domain/${d.backendDomid}/backend/${d.backendKind}/${d.domid}/${d.devid}`,
+  frontend:
+    d.kind === 'console' && d.devid === 0 ? `/local/domain/${d.domid}/console`
+      : d.kind === 'vuart' ? `/local/domain/${d.domid}/vuart/${d.devid}`
+        : `/local/domain/${d.domid}/device/${d.kind}/${d.devid}`,
+  libxl: `/libxl/${d.domid}/device/${d.kind}/${d.devid}`,
+});
+
+/** libxl__parse_backend_path: /local/domain/<bdomid>/backend/<kind>/<domid>/<devid>. */
+export function parseBackendPath(path: string): { backendDomid: number; backendKind: string; domid: number; devid: number } | null {
+  const m = /^\/local\/domain\/(-?\d+)\/backend\/([^/]{1,15})\/(\d+)\/(-?\d+)/.exec(path);
+  if (!m || !DEVICE_KINDS.has(m[2])) return null;
+  return { backendDomid: Number(m[1]), backendKind: m[2], domid: Number(m[3]), devid: Number(m[4]) };
+}
+
+function defaultKill(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}
+
+/** libxl__async_exec with the hotplug set-up: stdin /dev/null, stdout to our stderr. */
+function defaultRunHotplug(run: HotplugRun, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(run.script, run.args, {
+      stdio: ['ignore', process.stderr, process.stderr],
+      env: { ...process.env, ...run.env },
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', () => {
+      clearTimeout(timer);
+      resolve(127);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Wait until `path` reads `want` (libxl__ev_devstate_wait): 'ok', 'removed'
+ * when the node goes away, 'timeout'.
+ */
+async function waitState(xs: XenStore, path: string, want: number, timeoutMs: number): Promise<'ok' | 'removed' | 'timeout'> {
+  const w = await xs.watch(path);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+  try {
+    for (;;) {
+      const ev = await Promise.race([w.next(), timeout]);
+      if (ev === 'timeout') return 'timeout';
+      if (ev.done) return 'removed';
+      const v = await xsRead(xs, path);
+      if (v === null) return 'removed';
+      if (Number.parseInt(v, 10) === want) return 'ok';
+    }
+  } finally {
+    clearTimeout(timer);
+    await w.close().catch(() => undefined);
+  }
+}
+
+/** Wait until `path` no longer exists (a driver domain tears its backend down). */
+async function waitGone(xs: XenStore, path: string, timeoutMs: number): Promise<boolean> {
+  const w = await xs.watch(path);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+  try {
+    for (;;) {
+      const ev = await Promise.race([w.next(), timeout]);
+      if (ev === 'timeout') return false;
+      if (ev.done || (await xsRead(xs, path)) === null) return true;
+    }
+  } finally {
+    clearTimeout(timer);
+    await w.close().catch(() => undefined);
+  }
+}
+
+class Destroyer {
+  readonly libDir: string;
+  readonly runDir: string;
+  readonly warn: (m: string) => void;
+  readonly runHotplug: NonNullable<DestroyOptions['runHotplug']>;
+  readonly kill: NonNullable<DestroyOptions['kill']>;
+  readonly scale: number;
+
+  constructor(readonly ctx: LibxlContext, readonly xs: XenStore, opts: DestroyOptions) {
+    this.libDir = opts.libDir ?? XEN_LIB_DIR;
+    this.runDir = opts.runDir ?? XEN_RUN_DIR;
+    this.warn = opts.warn ?? (() => undefined);
+    this.runHotplug = opts.runHotplug ?? defaultRunHotplug;
+    this.kill = opts.kill ?? defaultKill;
+    this.scale = opts.timeoutScale ?? 1;
+  }
+
+  ms(seconds: number): number {
+    return seconds * 1000 * this.scale;
+  }
+
+  async stubdomOf(domid: number): Promise<number> {
+    return Number.parseInt((await xsRead(this.xs, `/local/domain/${domid}/image/device-model-domid`)) ?? '0', 10) || 0;
+  }
+
+  /** libxl__domain_destroy: the stub domain (if any), then the domain. */
+  async destroy(domid: number): Promise<void> {
+    const stub = await this.stubdomOf(domid);
+    let failure: unknown;
+    if (stub) {
+      try {
+        await this.destroyDomid(stub);
+      } catch (e) {
+        failure = e;
+        this.warn(`Domain ${domid}: unable to destroy stubdom with domid ${stub}`);
+      }
+      await this.removeFile(`${this.libDir}/qemu-save.${stub}`);
+    }
+    await this.destroyDomid(domid);
+    if (failure) throw failure;
+  }
+
+  /** libxl__destroy_domid. */
+  async destroyDomid(domid: number): Promise<void> {
+    if (!(await domainInfo(this.ctx, domid, { names: false }))) {
+      throw new LibxlError(`Domain ${domid}: non-existent domain`, LIBXL_ERROR.DOMAIN_NOTFOUND);
+    }
+    // PCI passthrough needs deassign hypercalls we do not have yet.
+    if ((await xsDirectory(this.xs, `/libxl/${domid}/device/pci`)).length) {
+      this.warn(`Domain ${domid}: PCI devices are not detached by this xl; Xen reclaims them on destroy`);
+    }
+    try {
+      this.ctx.xc().pauseDomain(domid);
+    } catch (e) {
+      this.warn(`Domain ${domid}: xc_domain_pause failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const type = await domainType(this.ctx, domid);
+    if (type === null) throw new LibxlError(`unable to get domain type for domid=${domid}`, LIBXL_ERROR.FAIL);
+    const dmPresent = type === 'hvm' && (await this.stubdomOf(domid)) ? false : await this.dmActive(domid);
+    if (dmPresent) await this.destroyDeviceModel(domid);
+    await this.stubdomQmpProxy(domid);
+    await this.destroyDevices(domid);
+    await this.removeTraces(domid);
+    await this.markDomidRecent(domid);
+    try {
+      this.ctx.xc().destroyDomain(domid);
+    } catch (e) {
+      const why = e instanceof PrivcmdError ? errnoMessage(e.code) : e instanceof Error ? e.message : String(e);
+      throw new LibxlError(`Domain ${domid}: xc_domain_destroy failed: ${why}`, LIBXL_ERROR.FAIL, { cause: e });
+    }
+  }
+
+  /** libxl__dm_active. */
+  async dmActive(domid: number): Promise<boolean> {
+    const img = `/local/domain/${domid}/image`;
+    return (await xsRead(this.xs, `${img}/device-model-pid`)) !== null ||
+      (await xsRead(this.xs, `${img}/device-model-domid`)) !== null;
+  }
+
+  /** libxl__kill_xs_path: SIGHUP to the pid stored at `path`. */
+  async killXsPath(path: string, what: string): Promise<void> {
+    const pid = await xsRead(this.xs, path);
+    if (pid === null) {
+      this.warn(`unable to find ${what} pid in ${path}`);
+      return;
+    }
+    const n = Number.parseInt(pid, 10);
+    // atoi of garbage is 0, and kill(0) would hit our own process group.
+    if (!(n > 0)) {
+      this.warn(`bad ${what} pid "${pid}" in ${path}`);
+      return;
+    }
+    if (!this.kill(n, 'SIGHUP')) this.warn(`${what} already exited`);
+  }
+
+  /** libxl__destroy_device_model. */
+  async destroyDeviceModel(domid: number): Promise<void> {
+    await xsRm(this.xs, `/local/domain/0/device-model/${domid}`);
+    const uid = await xsRead(this.xs, `/local/domain/${domid}/image/device-model-kill-uid`);
+    if (uid !== null && Number.parseInt(uid, 10) > 0) {
+      // Everything running as the device model's own uid goes: a kill(-1)
+      // from a child that has that uid.
+      await new Promise<void>((resolve) => {
+        const child = spawn('kill', ['-9', '--', '-1'], { uid: Number.parseInt(uid, 10), stdio: 'ignore' });
+        child.on('error', (e) => {
+          this.warn(`Domain ${domid}: killing device model uid ${uid}: ${e.message}`);
+          resolve();
+        });
+        child.on('exit', () => resolve());
+      });
+    } else {
+      await this.killXsPath(`/local/domain/${domid}/image/device-model-pid`, 'Device Model');
+    }
+    await this.qmpCleanup(domid);
+  }
+
+  /** libxl__qmp_cleanup. */
+  async qmpCleanup(domid: number): Promise<void> {
+    await this.removeFile(`${this.runDir}/qmp-libxl-${domid}`);
+    await this.removeFile(`${this.runDir}/qmp-libxenstat-${domid}`);
+  }
+
+  /** A Linux stub domain's QMP proxy runs in dom0 (dm_destroy_cb). */
+  async stubdomQmpProxy(domid: number): Promise<void> {
+    const target = await xsRead(this.xs, `/local/domain/${domid}/target`);
+    if (target === null || !/^\d+$/.test(target)) return;
+    const proxy = `/local/domain/${domid}/image/qmp-proxy-pid`;
+    if ((await xsRead(this.xs, proxy)) === null) return;
+    await this.killXsPath(proxy, 'QMP Proxy');
+    await this.qmpCleanup(Number(target));
+  }
+
+  /** libxl__devices_destroy with force on: every device libxl recorded. */
+  async destroyDevices(domid: number): Promise<void> {
+    const devices: Device[] = [];
+    for (const kind of await xsDirectory(this.xs, `/libxl/${domid}/device`)) {
+      if (!DEVICE_KINDS.has(kind)) continue;
+      for (const dev of await xsDirectory(this.xs, `/libxl/${domid}/device/${kind}`)) {
+        const be = await xsRead(this.xs, `/libxl/${domid}/device/${kind}/${dev}/backend`);
+        const parsed = be === null ? null : parseBackendPath(be);
+        if (!parsed) continue;
+        devices.push({ ...parsed, kind, domid, devid: Number.parseInt(dev, 10) || 0 });
+      }
+    }
+    await Promise.all(devices.map((d) =>
+      d.backendKind === 'console' || d.backendKind === 'vuart' ? this.deviceDestroy(d) : this.removeDevice(d)));
+  }
+
+  /** libxl__initiate_device_generic_remove, force on, through device_hotplug_done. */
+  async removeDevice(d: Device): Promise<void> {
+    const p = devicePaths(d);
+    const statePath = `${p.backend}/state`;
+    let runScripts = false;
+    try {
+      const info = await domainInfo(this.ctx, d.domid, { names: false });
+      if (!info) throw new LibxlError(`unable to get info for domain ${d.domid}`, LIBXL_ERROR.FAIL);
+      if (QEMU_BACKENDS.has(d.backendKind) && (info.paused || info.dying || info.shutdown)) {
+        // libxl's QEMU bodge: give QEMU a moment, then close the backend ourselves.
+        await sleep(this.ms(QEMU_BODGE_TIMEOUT));
+        const s = await xsRead(this.xs, statePath);
+        if (s !== null && Number.parseInt(s, 10) !== XenbusStateClosed) await this.xs.write(statePath, String(XenbusStateClosed));
+        runScripts = true;
+      } else {
+        const present = await this.xs.withTransaction(async (tx) => {
+          await xsPathCleanup(tx, p.frontend);
+          const state = await xsRead(tx, statePath);
+          if (state === null) return false; // backend gone: clean the rest only
+          await tx.write(`${p.backend}/online`, '0');
+          if (Number.parseInt(state, 10) !== XenbusStateClosed) await tx.write(statePath, String(XenbusStateClosing));
+          return true;
+        });
+        if (present) {
+          const r = await waitState(this.xs, statePath, XenbusStateClosed, this.ms(DESTROY_TIMEOUT));
+          if (r === 'ok') runScripts = true;
+          else this.warn(`Domain ${d.domid}: unable to remove device with path ${p.backend}${r === 'timeout' ? ' (timed out)' : ''}`);
+        }
+      }
+      if (runScripts) await this.hotplug(d);
+    } catch (e) {
+      this.warn(e instanceof Error ? e.message : String(e));
+    }
+    await this.deviceDestroy(d);
+  }
+
+  /** device_hotplug for a removal: run the backend's scripts, or wait for a driver domain. */
+  async hotplug(d: Device): Promise<void> {
+    const p = devicePaths(d);
+    if (d.backendDomid !== 0) {
+      if (!(await waitGone(this.xs, p.backend, this.ms(DESTROY_TIMEOUT)))) {
+        this.warn(`Domain ${d.domid}: timed out while waiting for ${p.backend} to be removed`);
+      }
+      return;
+    }
+    for (const run of await this.hotplugRuns(d)) {
+      const status = await this.runHotplug(run, this.ms(HOTPLUG_TIMEOUT));
+      if (status !== 0) {
+        const why = await xsRead(this.xs, `${p.backend}/hotplug-error`);
+        this.warn(`${run.script} ${run.args[0]} exited with status ${status}${why ? `: script: ${why}` : ''}`);
+      }
+    }
+  }
+
+  /** libxl__get_hotplug_script_info (Linux) for the remove action, each num_exec in turn. */
+  async hotplugRuns(d: Device): Promise<HotplugRun[]> {
+    const p = devicePaths(d);
+    if (d.backendKind !== 'vbd' && d.backendKind !== 'vbd3' && d.backendKind !== 'vif') return [];
+    const script = await xsRead(this.xs, `${p.backend}/script`);
+    if (script === null) {
+      this.warn(`Domain ${d.domid}: unable to read script from ${p.backend}`);
+      return [];
+    }
+    const env: Record<string, string> = {
+      script,
+      XENBUS_TYPE: d.backendKind,
+      XENBUS_PATH: `backend/${d.backendKind}/${d.domid}/${d.devid}`,
+      XENBUS_BASE_PATH: 'backend',
+    };
+    if (d.backendKind !== 'vif') return [{ script, args: ['remove'], env }];
+    const nictype = (await xsRead(this.xs, `${p.backend}/type`))?.toLowerCase();
+    if (nictype !== 'vif' && nictype !== 'vif_ioemu') {
+      this.warn(`Domain ${d.domid}: unable to read nictype from ${p.backend}`);
+      return [];
+    }
+    env.netdev = (await xsRead(this.xs, `${p.backend}/gatewaydev`)) ?? '';
+    const vif = `vif${d.domid}.${d.devid}`;
+    if (nictype === 'vif_ioemu') env.INTERFACE = `${vif}-emu`;
+    env.vif = vif;
+    const runs: HotplugRun[] = [{ script, args: ['offline', 'type_if=vif'], env }];
+    if (nictype === 'vif_ioemu' && !(await this.stubdomOf(d.domid))) runs.push({ script, args: ['remove', 'type_if=tap'], env });
+    return runs;
+  }
+
+  /** libxl__device_destroy: frontend, /libxl and backend nodes, pruning empty parents. */
+  async deviceDestroy(d: Device): Promise<void> {
+    const p = devicePaths(d);
+    try {
+      await this.xs.withTransaction(async (tx) => {
+        await xsPathCleanup(tx, p.frontend);
+        await xsPathCleanup(tx, p.libxl);
+        await xsPathCleanup(tx, p.backend);
+      });
+    } catch (e) {
+      this.warn(`Domain ${d.domid}: removing ${p.backend}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** devices_destroy_cb: xenstore subtrees, userdata and QEMU state files. */
+  async removeTraces(domid: number): Promise<void> {
+    const dom = `/local/domain/${domid}`;
+    await this.removeFile(`${this.runDir}/empty-cdrom.${domid}`);
+    const vm = await xsRead(this.xs, `${dom}/vm`);
+    if (vm) await xsRm(this.xs, vm).catch((e: unknown) => this.warn(`xs_rm failed for ${vm}: ${String(e)}`));
+    await xsRm(this.xs, dom).catch((e: unknown) => this.warn(`xs_rm failed for ${dom}: ${String(e)}`));
+    await xsRm(this.xs, `/libxl/${domid}`).catch(() => undefined);
+    await xsRm(this.xs, `${dom}/hvmloader`).catch(() => undefined);
+    await this.userdataDestroyAll(domid);
+    await this.removeFile(`${this.libDir}/qemu-save.${domid}`);
+    await this.removeFile(`${this.libDir}/qemu-resume.${domid}`);
+  }
+
+  /** libxl__userdata_destroyall: userdata-?.<domid>.<uuid>.* except the lock. */
+  async userdataDestroyAll(domid: number): Promise<void> {
+    const info = await domainInfo(this.ctx, domid, { names: false });
+    if (!info) return;
+    const prefix = new RegExp(`^userdata-.\\.${domid}\\.${info.uuid}\\.`);
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.libDir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (prefix.test(n) && !n.includes('domain-userdata-lock')) await this.removeFile(`${this.libDir}/${n}`);
+    }
+  }
+
+  async removeFile(path: string): Promise<void> {
+    try {
+      await fsp.unlink(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`failed to remove ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** libxl__mark_domid_recent: <run dir>/domid-history keeps "<monotonic s> <domid>" lines. */
+  async markDomidRecent(domid: number): Promise<void> {
+    const path = `${this.runDir}/domid-history`;
+    const envTimeout = process.env.LIBXL_DOMID_REUSE_TIMEOUT;
+    // strtol(s, NULL, 0): decimal or 0x hex.
+    const timeout = envTimeout ? Number.parseInt(envTimeout, /^\s*0x/i.test(envTimeout) ? 16 : 10) || 0 : DOMID_REUSE_TIMEOUT;
+    const now = Number(process.hrtime.bigint() / 1_000_000_000n);
+    let old = '';
+    try {
+      old = await fsp.readFile(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.warn(`failed to open '${path}'`);
+        return;
+      }
+    }
+    const keep = old.split('\n').filter((line) => {
+      const m = /^\s*(\d+)\s+(\d+)/.exec(line);
+      if (!m) return false;
+      const id = Number(m[2]);
+      return id >= 1 && id < 0x7ff0 && now - Number(m[1]) <= timeout;
+    }).map((l) => l.trim().split(/\s+/).join(' '));
+    try {
+      await fsp.writeFile(`${path}.new`, [...keep, `${now} ${domid}`].join('\n') + '\n');
+      await fsp.rename(`${path}.new`, path);
+    } catch (e) {
+      this.warn(`Domain ${domid}: failed to update ${path}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** libxl_domain_destroy. Throws LibxlError (rc) when the domain is not there or Xen refuses. */
+export async function destroyDomain(ctx: LibxlContext, domid: number, opts: DestroyOptions = {}): Promise<void> {
+  const d = new Destroyer(ctx, await ctx.xs(), opts);
+  await d.destroy(domid);
+}

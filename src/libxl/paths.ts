@@ -1,0 +1,4 @@
+// Directories libxl uses (Debian's and Xen's defaults: XEN_LIB_DIR,
+// XEN_RUN_DIR from tools/configure).
+export const XEN_LIB_DIR = '/var/lib/xen';
+export const XEN_RUN_DIR = '/var/run/xen';
