@@ -2,7 +2,7 @@
 // `key=value` argument on its own line (so they win, being last), then
 // parsed. Diagnostics on the appended lines point at the command line.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ConfigError, type Diagnostic } from './errors.js';
 import { parseConfigText, type ParsedConfig } from './parser.js';
 
@@ -35,21 +35,32 @@ export function parseWithOverrides(fileText: string, overrides: string[], source
   }
 }
 
+/** glibc's wording for the errors a config read can hit. */
+const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory', EACCES: 'Permission denied', EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory', ELOOP: 'Too many levels of symbolic links', EIO: 'Input/output error',
+  ENAMETOOLONG: 'File name too long', EPERM: 'Operation not permitted',
+};
+
 export class ConfigReadError extends Error {
   /** `xl create` returns ERROR_FAIL (3) when the file cannot be read. */
   readonly exitCode = 3;
-  constructor(readonly path: string, cause: NodeJS.ErrnoException) {
-    super(`Failed to read config file: ${path}: ${cause.code === 'ENOENT' ? 'No such file or directory' : cause.message}`);
+  constructor(readonly path: string, reason: NodeJS.ErrnoException | string) {
+    const why = typeof reason === 'string' ? reason : (reason.code && STRERROR[reason.code]) ?? reason.message;
+    super(`Failed to read config file: ${path}: ${why}`);
     this.name = 'ConfigReadError';
   }
 }
 
-/** Reads a config file ("/dev/null" means none, as in xl). */
+/** Reads a config file ("/dev/null" means none, as in xl). Like libxl, only plain files. */
 export async function readConfigFile(path: string): Promise<string> {
   if (path === '/dev/null') return '';
   try {
+    // libxl_read_file_contents refuses directories, FIFOs and devices.
+    if (!(await stat(path)).isFile()) throw new ConfigReadError(path, 'not a plain file');
     return await readFile(path, 'utf8');
   } catch (e) {
+    if (e instanceof ConfigReadError) throw e;
     throw new ConfigReadError(path, e as NodeJS.ErrnoException);
   }
 }

@@ -65,7 +65,9 @@ export async function dryRunCreate(path: string, overrides: string[], opts: DryR
  */
 export function dryRunHost(xc: Pick<XenCtrl, 'physinfo' | 'cpuTopology'>): NonNullable<BuildOptions['host']> {
   const p = xc.physinfo();
-  const nodeCpus: number[][] = Array.from({ length: p.maxNodeId + 1 }, () => []);
-  for (const t of xc.cpuTopology()) if (t.node !== null && t.node < nodeCpus.length) nodeCpus[t.node].push(t.cpu);
+  // Nodes that have CPUs (max_node_id is Xen's MAX_NUMNODES - 1, not the highest node present).
+  const nodeCpus: number[][] = [];
+  for (const t of xc.cpuTopology()) if (t.node !== null) (nodeCpus[t.node] ??= []).push(t.cpu);
+  for (let i = 0; i < nodeCpus.length; i++) nodeCpus[i] ??= [];
   return { maxCpus: p.maxCpuId + 1, onlineCpus: p.nrCpus, nrNodes: p.nrNodes, nodeCpus };
 }

@@ -45,6 +45,13 @@ describe('dryRunCreate', () => {
     expect(err.exitCode).toBe(3);
     expect(err.message).toMatch(/No such file or directory/);
   });
+  it('a directory or device is not read, as libxl reads only plain files (exit 3)', async () => {
+    for (const p of [dir, '/dev/zero']) {
+      const err = await dryRunCreate(p, [], opts).catch((e) => e);
+      expect(err).toBeInstanceOf(ConfigReadError);
+      expect([err.exitCode, err.message]).toEqual([3, `Failed to read config file: ${p}: not a plain file`]);
+    }
+  });
   it('a trailing comment without newline works once overrides add newlines', async () => {
     const p = cfg('e.cfg', 'name = "e"\nkernel = "/k"\n# end');
     expect((await dryRunCreate(p, ['vcpus=1'], opts)).config.b_info.max_vcpus).toBe(1);
@@ -69,7 +76,7 @@ describe('dryRunCreate', () => {
 describe('dryRunHost', () => {
   it('sizes maps by max_cpu_id + 1 and groups CPUs by node from the topology', () => {
     const xc = {
-      physinfo: () => ({ maxCpuId: 3, nrCpus: 3, nrNodes: 2, maxNodeId: 1 }),
+      physinfo: () => ({ maxCpuId: 3, nrCpus: 3, nrNodes: 2, maxNodeId: 63 }),
       cpuTopology: () => [
         { cpu: 0, core: 0, socket: 0, node: 0 }, { cpu: 1, core: 1, socket: 0, node: 1 },
         { cpu: 2, core: 0, socket: 1, node: 0 }, { cpu: 3, core: null, socket: null, node: null },
