@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { jsonLines } from './util.mjs';
 
 const runDir = process.argv[2];
 const agentSock = path.join(runDir, 'agent.sock');
@@ -11,7 +12,6 @@ const execSock = path.join(runDir, 'exec.sock');
 const qemuPid = Number(fs.readFileSync(path.join(runDir, 'qemu.pid'), 'utf8'));
 
 let agent = null;
-let agentBuf = '';
 let nextId = 1;
 const inflight = new Map(); // id -> { client, msg, acked, tries, timer }
 let agentHello = false;
@@ -39,21 +39,7 @@ function connectAgent() {
     log('connected to agent socket');
     for (const id of inflight.keys()) resend(id);
   });
-  s.on('data', (d) => {
-    agentBuf += d.toString('utf8');
-    let nl;
-    while ((nl = agentBuf.indexOf('\n')) >= 0) {
-      const line = agentBuf.slice(0, nl);
-      agentBuf = agentBuf.slice(nl + 1);
-      let msg;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      fromAgent(msg);
-    }
-  });
+  s.on('data', jsonLines((msg) => msg && fromAgent(msg)));
   s.on('error', () => {});
   s.on('close', () => {
     agent = null;
@@ -88,31 +74,20 @@ function fromAgent(msg) {
 }
 
 function serveClient(client) {
-  let buf = '';
-  client.on('data', (d) => {
-    buf += d.toString('utf8');
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      let req;
-      try {
-        req = JSON.parse(line);
-      } catch {
-        client.write(`${JSON.stringify({ t: 'error', message: 'bad request' })}\n`);
-        continue;
-      }
-      if (req.t === 'status') {
-        client.write(`${JSON.stringify({ t: 'status', id: req.id, agent: agentHello && agent !== null })}\n`);
-        continue;
-      }
-      const id = `b${process.pid}-${nextId++}`;
-      // A ping needs no ACK: the pong is the answer, so it is resent until one comes.
-      const job = { client, clientId: req.id, msg: { ...req, id }, acked: false, tries: 0, timer: null };
-      inflight.set(id, job);
-      resend(id);
+  client.on('data', jsonLines((req) => {
+    if (!req) {
+      client.write(`${JSON.stringify({ t: 'error', message: 'bad request' })}\n`);
+      return;
     }
-  });
+    if (req.t === 'status') {
+      client.write(`${JSON.stringify({ t: 'status', id: req.id, agent: agentHello && agent !== null })}\n`);
+      return;
+    }
+    const id = `b${process.pid}-${nextId++}`;
+    // A ping needs no ACK: the pong is the answer, so it is resent until one comes.
+    inflight.set(id, { client, clientId: req.id, msg: { ...req, id }, acked: false, tries: 0, timer: null });
+    resend(id);
+  }));
   client.on('error', () => {});
 }
 

@@ -1,7 +1,7 @@
 // Client of a running lab's broker: runs commands in dom0 and returns their own stdout, stderr and exit code.
 import net from 'node:net';
 import path from 'node:path';
-import { LabError } from './util.mjs';
+import { LabError, jsonLines } from './util.mjs';
 
 export class LabClient {
   static connect(runDir) {
@@ -16,20 +16,13 @@ export class LabClient {
     this.sock = sock;
     this.nextId = 1;
     this.waiting = new Map();
-    let buf = '';
-    sock.on('data', (d) => {
-      buf += d.toString('utf8');
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        const w = this.waiting.get(msg.id);
-        if (w) {
-          this.waiting.delete(msg.id);
-          w.resolve(msg);
-        }
+    sock.on('data', jsonLines((msg) => {
+      const w = msg && this.waiting.get(msg.id);
+      if (w) {
+        this.waiting.delete(msg.id);
+        w.resolve(msg);
       }
-    });
+    }));
     sock.on('close', () => {
       for (const w of this.waiting.values()) w.reject(new LabError('connection to the lab broker closed'));
       this.waiting.clear();

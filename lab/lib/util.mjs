@@ -53,3 +53,24 @@ export function shellQuote(word) {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
   return `'${String(word).replace(/'/g, `'\\''`)}'`;
 }
+
+/** A 'data' handler that splits a stream into lines and hands each parsed JSON object to `onMessage`. */
+export function jsonLines(onMessage) {
+  let buf = '';
+  return (chunk) => {
+    buf += chunk.toString('utf8');
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        onMessage(null);
+        continue;
+      }
+      onMessage(msg);
+    }
+  };
+}
