@@ -22,4 +22,6 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-npm ci --no-audit --no-fund
+# npm install, not npm ci: the registry here lacks some other platforms' optional packages (rollup's), which
+# npm ci insists on; with the lock file present, install still takes the locked versions.
+npm install --no-audit --no-fund --no-save
