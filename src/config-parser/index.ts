@@ -13,7 +13,9 @@
  *
  * Entry points: parseConfigText -> buildDomainConfig -> genStruct +
  * renderJson; src/libxl/create-dry-run.ts wraps them as dryRunCreate.
- * Behaviour follows the C xl of Xen 4.17 (default) or 4.20 (XenVersion);
+ * Behaviour follows the C xl of Xen 4.17 (default) or 4.20 (XenVersion),
+ * each as Debian ships it (4.17 is the 4.17.7 stable release, whose cpuid
+ * parsing is 4.20's);
  * the libxlu bugs we fix rather than copy are listed in grammar.test.ts,
  * pci.test.ts and build.test.ts ("a fixed bug" / "kept on purpose").
  */

@@ -50,7 +50,7 @@ function cpuidEmpty(p: CpuidPolicy): boolean {
 
 function hex2(n: number): string { return n.toString(16).padStart(2, '0'); }
 
-function genCpuid(p: CpuidPolicy | null, version: XenVersion): JNode {
+function genCpuid(p: CpuidPolicy | null): JNode {
   const leaves: JNode = {
     t: 'arr',
     items: (p?.cpuid ?? []).map((l) => {
@@ -60,7 +60,6 @@ function genCpuid(p: CpuidPolicy | null, version: XenVersion): JNode {
       return { t: 'map', entries } as JNode;
     }),
   };
-  if (version === '4.17') return leaves;
   const msr: JNode = {
     t: 'arr',
     items: (p?.msr ?? []).map((m) => ({ t: 'map', entries: [['index', num(m.index)], ['policy', str(m.policy)]] }) as JNode),
@@ -99,7 +98,7 @@ export function genValue(type: IdlType, value: unknown, version: XenVersion): JN
         case 'key_value_list':
           return { t: 'map', entries: ((value as KeyValueList | null) ?? []).map(([k, v]) => [k, v === null ? NULL : str(v)]) };
         case 'ms_vm_genid': return { t: 'arr', items: (value as number[]).map(num) };
-        case 'cpuid_policy_list': return genCpuid(value as CpuidPolicy | null, version);
+        case 'cpuid_policy_list': return genCpuid(value as CpuidPolicy | null);
       }
   }
   throw new Error('unreachable');

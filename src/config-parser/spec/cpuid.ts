@@ -5,7 +5,7 @@
 
 import { strtoul } from '../cnum.js';
 import type { CpuidLeaf, CpuidPolicy, XenVersion } from '../model/dsl.js';
-import { CPUID_FLAGS_417 } from './cpuid-names-4.17.js';
+import { CPUID_FEATURES_417, CPUID_FLAGS_417 } from './cpuid-names-4.17.js';
 import { CPUID_FEATURES_420, CPUID_FLAGS_420 } from './cpuid-names-4.20.js';
 
 interface Flag { leaf: number; subleaf: number | null; reg: number; bit: number; length: number }
@@ -16,12 +16,12 @@ const flagTable = (rows: string) => new Map<string, Flag>(
     return [name, { leaf: parseInt(leaf, 16), subleaf: sub === '-' ? null : Number(sub), reg: 'abcd'.indexOf(reg), bit: Number(bit), length: Number(length) }];
   }),
 );
-const FLAGS_417 = flagTable(CPUID_FLAGS_417);
-const FLAGS_420 = flagTable(CPUID_FLAGS_420);
-const FEATURES_420 = new Map(CPUID_FEATURES_420.split(';').map((r) => { const [n, b] = r.split(' '); return [n, Number(b)] as const; }));
+const featureTable = (rows: string) => new Map(rows.split(';').map((r) => { const [n, b] = r.split(' '); return [n, Number(b)] as const; }));
 
-/** Featureset word -> CPUID leaf/subleaf/register, or the MSR it lives in. */
-const FEATURE_WORDS: Array<{ leaf: number; subleaf: number | null; reg: number } | { msr: number; high: boolean }> = [
+type FeatureWord = { leaf: number; subleaf: number | null; reg: number } | { msr: number; high: boolean };
+
+/** Featureset word -> CPUID leaf/subleaf/register, or the MSR it lives in (libxl's feature_to_policy). */
+const FEATURE_WORDS_420: FeatureWord[] = [
   { leaf: 0x1, subleaf: null, reg: 3 }, { leaf: 0x1, subleaf: null, reg: 2 },
   { leaf: 0x80000001, subleaf: null, reg: 3 }, { leaf: 0x80000001, subleaf: null, reg: 2 },
   { leaf: 0xd, subleaf: 1, reg: 0 }, { leaf: 0x7, subleaf: 0, reg: 1 }, { leaf: 0x7, subleaf: 0, reg: 2 },
@@ -30,6 +30,15 @@ const FEATURE_WORDS: Array<{ leaf: number; subleaf: number | null; reg: number }
   { leaf: 0x7, subleaf: 1, reg: 1 }, { leaf: 0x7, subleaf: 2, reg: 3 }, { leaf: 0x7, subleaf: 1, reg: 2 },
   { leaf: 0x7, subleaf: 1, reg: 3 }, { msr: 0x10a, high: false }, { msr: 0x10a, high: true },
 ];
+
+/** Per release: libxl's own flag table, the featureset names, the featureset words (4.17.7 has 0x80000021 ecx). */
+const NAMES: Record<XenVersion, { flags: Map<string, Flag>; features: Map<string, number>; words: FeatureWord[] }> = {
+  '4.17': {
+    flags: flagTable(CPUID_FLAGS_417), features: featureTable(CPUID_FEATURES_417),
+    words: [...FEATURE_WORDS_420, { leaf: 0x80000021, subleaf: null, reg: 2 }],
+  },
+  '4.20': { flags: flagTable(CPUID_FLAGS_420), features: featureTable(CPUID_FEATURES_420), words: FEATURE_WORDS_420 },
+};
 
 function findLeaf(p: CpuidPolicy, leaf: number, subleaf: number | null): CpuidLeaf {
   let e = p.cpuid.find((x) => x.leaf === leaf && x.subleaf === subleaf);
@@ -76,27 +85,18 @@ export function parseCpuidXend(p: CpuidPolicy, s: string): number {
   return 0;
 }
 
-/** libxl_cpuid_parse_config (xl 4.17's flag table); 0 or an error number. */
-export function parseCpuidFlag417(p: CpuidPolicy, str: string): number {
-  const eq = str.indexOf('=');
-  if (eq < 0) return 1;
-  const name = str.slice(0, eq);
-  const flag = FLAGS_417.get(name);
-  if (!flag) return 2;
-  return cpuidAdd(p, name, flag, str.slice(eq + 1), '4.17');
-}
-
-/** libxl_cpuid_parse_config of xl 4.20: its own table, then featureset names. */
-export function parseCpuidFlag420(p: CpuidPolicy, str: string): number {
+/** libxl_cpuid_parse_config: libxl's own table, then featureset names; 0 or an error number. */
+export function parseCpuidFlag(p: CpuidPolicy, str: string, version: XenVersion): number {
   const eq = str.indexOf('=');
   if (eq < 0) return 1;
   const name = str.slice(0, eq);
   const val = str.slice(eq + 1);
-  const flag = FLAGS_420.get(name);
-  if (flag) return cpuidAdd(p, name, flag, val, '4.20');
-  const bit = FEATURES_420.get(name);
+  const { flags, features, words } = NAMES[version];
+  const flag = flags.get(name);
+  if (flag) return cpuidAdd(p, name, flag, val);
+  const bit = features.get(name);
   if (bit === undefined) return 2;
-  const word = FEATURE_WORDS[bit >> 5];
+  const word = words[bit >> 5];
   if ('msr' in word) {
     let m = p.msr.find((x) => x.index === word.msr);
     if (!m) { m = { index: word.msr, policy: 'x'.repeat(64) }; p.msr.push(m); }
@@ -105,21 +105,20 @@ export function parseCpuidFlag420(p: CpuidPolicy, str: string): number {
     m.policy = m.policy.slice(0, at) + (val === 's' ? 'k' : val) + m.policy.slice(at + 1);
     return 0;
   }
-  return cpuidAdd(p, name, { leaf: word.leaf, subleaf: word.subleaf, reg: word.reg, bit: bit % 32, length: 1 }, val, '4.20');
+  return cpuidAdd(p, name, { leaf: word.leaf, subleaf: word.subleaf, reg: word.reg, bit: bit % 32, length: 1 }, val);
 }
 
-function cpuidAdd(p: CpuidPolicy, name: string, flag: Flag, val: string, version: XenVersion): number {
+export const parseCpuidFlag417 = (p: CpuidPolicy, str: string) => parseCpuidFlag(p, str, '4.17');
+export const parseCpuidFlag420 = (p: CpuidPolicy, str: string) => parseCpuidFlag(p, str, '4.20');
+
+function cpuidAdd(p: CpuidPolicy, name: string, flag: Flag, val: string): number {
   const entry = findLeaf(p, flag.leaf, flag.subleaf);
   const n = strtoul(val, 0);
   let num = n.value;
   let flags: string[];
   if (n.end !== 0) {
     flags = [];
-    for (let i = 0; i < flag.length; i++) {
-      // 4.17 tests (1 << i), a C int: at bit 31 that mask covers bits 31-63
-      const mask = version === '4.17' && i === 31 ? ~((1n << 31n) - 1n) & ((1n << 64n) - 1n) : 1n << BigInt(i);
-      flags[flag.length - 1 - i] = (num & mask) !== 0n ? '1' : '0';
-    }
+    for (let i = 0; i < flag.length; i++) flags[flag.length - 1 - i] = ((num >> BigInt(i)) & 1n) !== 0n ? '1' : '0';
   } else if (val[0] === 'x' || val[0] === 'k' || val[0] === 's') {
     flags = new Array(flag.length).fill(val[0]);
   } else {
@@ -173,7 +172,7 @@ export function parseCpuidString(p: CpuidPolicy | null, s: string, version: XenV
   }
   const policy = emptyPolicy(p);
   for (const w of words.slice(1)) {
-    const e = version === '4.17' ? parseCpuidFlag417(policy, w) : parseCpuidFlag420(policy, w);
+    const e = parseCpuidFlag(policy, w, version);
     if (e) onError(`while parsing CPUID flag "${w}": error #${e}: ${FLAG_ERRORS[e] ?? 'unknown error'}`);
   }
   return policy.cpuid.length || policy.msr.length ? policy : p;

@@ -20,7 +20,7 @@ describe('xend form', () => {
   it('errors are warnings and the entry created before them stays (as in xl)', () => {
     const r = build(HVM + 'cpuid = [ "1:eax=short" ]\n');
     expect(r.warnings[0].message).toMatch(/error #5/);
-    expect(r.plain.b_info.cpuid).toEqual([{ leaf: 1 }]);
+    expect(r.plain.b_info.cpuid).toEqual({ cpuid: [{ leaf: 1 }], msr: [] });
   });
 });
 
@@ -41,6 +41,19 @@ describe('named flags', () => {
     expect(parseCpuidFlag417(p, 'nx=q')).toBe(3);
     expect(parseCpuidFlag417(p, 'warp=1')).toBe(2);
     expect(parseCpuidFlag417(p, 'nx')).toBe(1);
+  });
+  it('4.17 (4.17.7) has 4.20\'s parser with its own names: pbe, btc-no, MSR features', () => {
+    const p = empty();
+    expect(parseCpuidFlag417(p, 'pbe=0')).toBe(0);
+    expect(parseCpuidFlag417(p, 'btc-no=1')).toBe(0);
+    expect(parseCpuidFlag417(p, 'rdcl-no=0')).toBe(0);
+    expect(p.cpuid).toEqual([
+      { leaf: 1, subleaf: null, regs: [null, null, null, withBit(31, '0')] },
+      { leaf: 0x80000008, subleaf: null, regs: [null, withBit(29, '1'), null, null] },
+    ]);
+    expect(p.msr).toEqual([{ index: 0x10a, policy: 'x'.repeat(63) + '0' }]);
+    // A featureset name 4.17.7 has and RELEASE-4.20.0 does not.
+    expect([parseCpuidFlag417(empty(), 'its-no=0'), parseCpuidFlag420(empty(), 'its-no=0')]).toEqual([0, 2]);
   });
   it('4.20 uses featureset names, and MSR features go to the msr list', () => {
     const p = empty();

@@ -62,10 +62,11 @@ describe('gen_json field rules', () => {
     expect(renderJson(genStruct(domain_config, d17.config as never, '4.17'))).not.toContain('grant_usage');
     expect(renderJson(genStruct(domain_config, d17.config as never, '4.20'))).toContain('"grant_usage": "True"');
   });
-  it('cpuid is an array in 4.17 and a {cpuid, msr} map in 4.20', () => {
+  it('cpuid is a {cpuid, msr} map in 4.20 and in 4.17 as Debian ships it (4.17.7 took the 4.20 form)', () => {
     const text = PV + 'cpuid = [ "1:eax=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0" ]\n';
-    expect(build(text, { xenVersion: '4.17' }).plain.b_info.cpuid).toEqual([{ leaf: 1, eax: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0' }]);
-    expect(build(text, { xenVersion: '4.20' }).plain.b_info.cpuid).toEqual({ cpuid: [{ leaf: 1, eax: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0' }], msr: [] });
+    for (const xenVersion of ['4.17', '4.20'] as const) {
+      expect(build(text, { xenVersion }).plain.b_info.cpuid).toEqual({ cpuid: [{ leaf: 1, eax: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0' }], msr: [] });
+    }
   });
 });
 
