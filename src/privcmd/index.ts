@@ -47,3 +47,5 @@ export { OS_TABLE, osFor, linuxIoc, bsdIoc, type OsName, type OsPrivcmd } from '
 export { defineStruct, decode, encode, offsetOf, type StructLayout } from './layout.js';
 export { getNative, type Native } from './native.js';
 export { runProbe, probeToJson, type ProbeOptions } from './probe.js';
+export { BuildCalls, type CreateDomainConfig } from './build-calls.js';
+export * as buildAbi from './build-abi.js';
