@@ -115,8 +115,10 @@ const RULES: Rule[] = [
   { re: kv('colo-export'), action: (c, t) => savestring(c, 'colo-export', 'colo_export', fromEquals(t)) },
   { re: kv('active-disk'), action: (c, t) => savestring(c, 'active-disk', 'active_disk', fromEquals(t)) },
   { re: kv('hidden-disk'), action: (c, t) => savestring(c, 'hidden-disk', 'hidden_disk', fromEquals(t)) },
-  { re: flag('trusted'), action: (c) => { c.disk.trusted = true; } },
-  { re: flag('untrusted'), action: (c) => { c.disk.trusted = false; } },
+  // 4.17's libxlu_disk_l.c was not regenerated after these rules joined the
+  // .l file, so its xl reads them as positional words (4.20's was).
+  { re: flag('trusted'), since: '4.20', action: (c) => { c.disk.trusted = true; } },
+  { re: flag('untrusted'), since: '4.20', action: (c) => { c.disk.trusted = false; } },
   { re: flag('grant_usage=1'), since: '4.20', action: (c) => { c.disk.grant_usage = true; } },
   { re: flag('grant_usage=0'), since: '4.20', action: (c) => { c.disk.grant_usage = false; } },
   { re: /target=[^\n]*/y, action: (c, t) => savestring(c, 'target', 'pdev_path', fromEquals(t)) },

@@ -77,9 +77,14 @@ describe('key=value form', () => {
     expect([d.backend, d.backend_domname, d.script, d.specification]).toEqual(['qdisk', 'dd', 'block-drbd', 'virtio']);
   });
   it('flags: discard, no-discard, direct-io-safe, trusted, colo', () => {
-    const d = parseDiskSpec('vdev=xvda,discard,direct-io-safe,untrusted,colo,colo-port=9000,target=/a');
+    const d = parseDiskSpec('vdev=xvda,discard,direct-io-safe,untrusted,colo,colo-port=9000,target=/a', '4.20');
     expect([d.discard_enable, d.direct_io_safe, d.trusted, d.colo_enable, d.colo_port]).toEqual([true, true, false, true, 9000]);
+    expect(parseDiskSpec('vdev=xvda,trusted,target=/a', '4.20').trusted).toBe(true);
     expect(parseDiskSpec('no-discard,vdev=xvda,target=/a').discard_enable).toBe(false);
+  });
+  it('4.17 (its stale generated lexer) reads trusted/untrusted as positional words', () => {
+    expect(parseDiskSpec('vdev=xvda,untrusted', '4.17')).toMatchObject({ pdev_path: 'untrusted', vdev: 'xvda', trusted: null });
+    expect(() => parseDiskSpec('vdev=xvda,untrusted,target=/a', '4.17')).toThrow(/target respecified/);
   });
   it('whitespace before parameters is skipped', () => {
     expect(pick('  vdev=xvda,\ttarget=/a')).toMatchObject({ vdev: 'xvda', pdev_path: '/a' });
