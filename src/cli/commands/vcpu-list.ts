@@ -81,7 +81,9 @@ function vcpusOf(ctx: LibxlContext, domid: number): LibxlVcpuInfo[] {
     return listVcpus(ctx.xc(), domid);
   } catch (e) {
     if (!isPrivcmdError(e)) throw e;
-    err(`libxl: error: Domain ${domid}:Getting vcpu info: ${e.message}\n`);
+    // libxl's wording: the domain lookup fails first for a domain that is not there.
+    const what = e.code === 'ESRCH' ? 'Getting dominfo' : 'Getting vcpu info';
+    err(`libxl: error: Domain ${domid}:${what}: ${e.message}\n`);
     return [];
   }
 }
