@@ -86,6 +86,11 @@ export class BuildCalls {
     this.domctl(BUILD_DOMCTL.set_address_size, domid, 'set_address_size', DOMCTL_BUILD_STRUCTS.address_size, { size: bits });
   }
 
+  /** XEN_DOMCTL_max_vcpus: creates the vcpus (libxl__build_pre still calls it). */
+  setMaxVcpus(domid: number, max: number): void {
+    this.domctl(DOMCTL.max_vcpus, domid, 'max_vcpus', this.xc.abi.domctl.max_vcpus, { max });
+  }
+
   setMaxMem(domid: number, kb: bigint | number): void {
     this.domctl(DOMCTL.max_mem, domid, 'max_mem', this.xc.abi.domctl.max_mem, { max_memkb: BigInt(kb) });
   }

@@ -1,9 +1,8 @@
 // `xl create [<ConfigFile>] [options] [key=value ...]` (C main_create and
 // create_domain, tools/xl/xl_vmcontrol.c). Only the dry run is here so far
 // (-n, or the global -N): read xl.conf, parse the config plus the key=value
-// overrides, print the domain config as JSON on stdout. Building a domain
-// comes with a later issue; until then `xl create` without a dry run stops
-// after parsing with one line saying so.
+// overrides, print the domain config as JSON on stdout. Without a dry run the
+// domain is built by libxl/create.ts (PV guests without devices so far).
 //
 // XL_GLOBAL_CONFIG (ours, named after the C macro) replaces /etc/xen/xl.conf,
 // so tests do not depend on the host's file.
@@ -129,9 +128,18 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
   }
 }
 
-/** Builds the domain; a later issue fills this in. */
-function buildDomain(_a: CreateArgs, _r: DryRunResult): never {
-  throw new Exit(1, 'xl create: building domains is not implemented yet\n');
+/** Builds and starts the domain (PV without devices so far); XL_TRACE=1 prints each step with its time. */
+async function buildDomain(a: CreateArgs, r: DryRunResult): Promise<number> {
+  const { createPvDomain, CreateError } = await import('../../libxl/create.js');
+  const t0 = Date.now();
+  const trace = process.env.XL_TRACE ? (s: string) => err(`[${Date.now() - t0} ms] ${s}\n`) : undefined;
+  try {
+    await withContext((lctx) => createPvDomain(lctx, r.config, { paused: a.paused, trace, warn: (m) => err(`xl: warning: ${m}\n`) }));
+  } catch (e) {
+    if (e instanceof CreateError) throw new Exit(1, `xl create: ${e.message}\n`);
+    throw e;
+  }
+  return 0;
 }
 
 export async function run(ctx: CommandContext): Promise<number> {

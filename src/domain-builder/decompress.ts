@@ -1,0 +1,68 @@
+// Compressed kernel payloads and ramdisks, recognised by magic (as
+// xg_dom_bzimageloader.c does). Node's zlib covers gzip, and zstd where the
+// running Node has zlib.zstdDecompressSync (22.15+). Other formats come from
+// npm decompressors once they are dependencies; until then xz falls back to
+// dom0's `xz` program (INTERIM: Node 20 has no xz; see the issue 5 report for
+// the package to add).
+
+import { spawnSync } from 'node:child_process';
+import * as zlib from 'node:zlib';
+
+export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'lzma' | 'lzo' | 'lz4';
+
+/** Magic bytes per format (first match wins; order as in the C loader). */
+export const MAGICS: readonly (readonly [Compression, readonly number[]])[] = [
+  ['gzip', [0x1f, 0x8b]],
+  ['bzip2', [0x42, 0x5a, 0x68]],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['lzma', [0x5d, 0x00]],
+  ['lzo', [0x89, 0x4c, 0x5a, 0x4f]],
+  ['lz4', [0x02, 0x21, 0x4c, 0x18]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+];
+
+export function detectCompression(b: Uint8Array): Compression | null {
+  for (const [name, magic] of MAGICS) if (magic.every((v, i) => b[i] === v)) return name;
+  return null;
+}
+
+export class DecompressError extends Error {}
+
+type Decoder = (data: Buffer) => Buffer;
+
+const zstdSync = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
+
+/** Run an external decompressor reading stdin (INTERIM, see the header). */
+function viaProgram(prog: string, args: string[]): Decoder {
+  return (data) => {
+    const r = spawnSync(prog, args, { input: data, maxBuffer: 1 << 30 });
+    // EPIPE: the program stopped reading after its stream ended; its status tells.
+    if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status === 0)) throw new DecompressError(`cannot run ${prog}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
+    if (r.status !== 0) throw new DecompressError(`${prog} failed: ${r.stderr.toString().trim().split('\n')[0]}`);
+    return r.stdout;
+  };
+}
+
+/** How each format is decoded here; absent ones are reported as unsupported. */
+export const DECODERS: Partial<Record<Compression, Decoder>> = {
+  gzip: (d) => zlib.gunzipSync(d),
+  xz: viaProgram('xz', ['-dc', '--single-stream']),
+  ...(zstdSync ? { zstd: (d: Buffer) => zstdSync(d) } : {}),
+};
+
+/** npm packages that would decode the formats Node cannot (for the error text). */
+const WANTED: Partial<Record<Compression, string>> = { xz: '@napi-rs/lzma', zstd: 'fzstd', lz4: 'lz4js', bzip2: 'seek-bzip' };
+
+export function decompress(kind: Compression, data: Buffer): Buffer {
+  const dec = DECODERS[kind];
+  if (!dec) {
+    const pkg = WANTED[kind];
+    throw new DecompressError(`${kind}-compressed payload is not supported${pkg ? ` (needs the npm package ${pkg})` : ''}`);
+  }
+  try {
+    return dec(data);
+  } catch (e) {
+    if (e instanceof DecompressError) throw e;
+    throw new DecompressError(`corrupt ${kind} data: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

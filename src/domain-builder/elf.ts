@@ -1,0 +1,177 @@
+// ELF64 kernels with Xen notes: the program headers to load and the
+// XEN_ELFNOTE_* values (elfnote.h), turned into the layout parameters libelf
+// computes (libelf-dominfo.c elf_xen_addr_calc_check): virt_base,
+// virt_kstart/kend, entry, hypercall page, p2m base, unmapped initrd.
+
+export class KernelFormatError extends Error {}
+
+/** XEN_ELFNOTE_* numbers and how each value is stored. */
+export const XEN_ELFNOTES = {
+  ENTRY: { n: 1, kind: 'num' },
+  HYPERCALL_PAGE: { n: 2, kind: 'num' },
+  VIRT_BASE: { n: 3, kind: 'num' },
+  PADDR_OFFSET: { n: 4, kind: 'num' },
+  XEN_VERSION: { n: 5, kind: 'str' },
+  GUEST_OS: { n: 6, kind: 'str' },
+  GUEST_VERSION: { n: 7, kind: 'str' },
+  LOADER: { n: 8, kind: 'str' },
+  PAE_MODE: { n: 9, kind: 'str' },
+  FEATURES: { n: 10, kind: 'str' },
+  BSD_SYMTAB: { n: 11, kind: 'str' },
+  HV_START_LOW: { n: 12, kind: 'num' },
+  L1_MFN_VALID: { n: 13, kind: 'num' },
+  SUSPEND_CANCEL: { n: 14, kind: 'num' },
+  INIT_P2M: { n: 15, kind: 'num' },
+  MOD_START_PFN: { n: 16, kind: 'num' },
+  SUPPORTED_FEATURES: { n: 17, kind: 'num' },
+  PHYS32_ENTRY: { n: 18, kind: 'num' },
+} as const;
+export type NoteName = keyof typeof XEN_ELFNOTES;
+
+const BY_NUMBER = new Map<number, [NoteName, 'num' | 'str']>(
+  Object.entries(XEN_ELFNOTES).map(([k, v]) => [v.n, [k as NoteName, v.kind]]));
+
+export interface LoadSegment { paddr: bigint; offset: number; filesz: number; memsz: number }
+
+export interface XenElf {
+  /** ELFCLASS64 x86-64 only for now. */
+  machine: number;
+  entry: bigint;
+  segments: LoadSegment[];
+  pstart: bigint;
+  pend: bigint;
+  notes: Partial<Record<NoteName, bigint | string>>;
+}
+
+const PT_LOAD = 1;
+const PT_NOTE = 4;
+const EM_X86_64 = 62;
+
+export function isElf(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+}
+
+function readNum(b: Buffer, off: number, size: number): bigint | undefined {
+  switch (size) {
+    case 1: return BigInt(b.readUInt8(off));
+    case 2: return BigInt(b.readUInt16LE(off));
+    case 4: return BigInt(b.readUInt32LE(off));
+    case 8: return b.readBigUInt64LE(off);
+    default: return undefined; // e.g. L1_MFN_VALID's (mask, value) pair: not used
+  }
+}
+
+/** Walk one note area, keeping the "Xen" notes we know. */
+function readNotes(b: Buffer, start: number, end: number, into: XenElf['notes']): void {
+  const al = (n: number) => (n + 3) & ~3;
+  let off = start;
+  while (off + 12 <= end) {
+    const namesz = b.readUInt32LE(off);
+    const descsz = b.readUInt32LE(off + 4);
+    const type = b.readUInt32LE(off + 8);
+    const nameOff = off + 12;
+    const descOff = nameOff + al(namesz);
+    if (descOff + descsz > end) break;
+    const name = b.subarray(nameOff, nameOff + namesz).toString('latin1').replace(/\0+$/, '');
+    if (name === 'Xen') {
+      const known = BY_NUMBER.get(type);
+      if (known) {
+        const [key, kind] = known;
+        const v = kind === 'num'
+          ? readNum(b, descOff, descsz)
+          : b.subarray(descOff, descOff + descsz).toString('latin1').replace(/\0.*$/s, '');
+        if (v !== undefined) into[key] = v;
+      }
+    }
+    off = descOff + al(descsz);
+  }
+}
+
+export function parseElf(input: Uint8Array): XenElf {
+  const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (!isElf(b)) throw new KernelFormatError('not an ELF image');
+  if (b[4] !== 2 || b[5] !== 1) throw new KernelFormatError('not a 64-bit little-endian ELF image');
+  const machine = b.readUInt16LE(18);
+  if (machine !== EM_X86_64) throw new KernelFormatError(`ELF machine ${machine} is not x86-64`);
+  const entry = b.readBigUInt64LE(24);
+  const phoff = Number(b.readBigUInt64LE(32));
+  const phentsize = b.readUInt16LE(54);
+  const phnum = b.readUInt16LE(56);
+  if (phoff + phnum * phentsize > b.length) throw new KernelFormatError('ELF program headers are truncated');
+  const segments: LoadSegment[] = [];
+  const notes: XenElf['notes'] = {};
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * phentsize;
+    const type = b.readUInt32LE(p);
+    const offset = Number(b.readBigUInt64LE(p + 8));
+    const paddr = b.readBigUInt64LE(p + 24);
+    const filesz = Number(b.readBigUInt64LE(p + 32));
+    const memsz = Number(b.readBigUInt64LE(p + 40));
+    if (offset + filesz > b.length) throw new KernelFormatError('ELF segment runs past the end of the file');
+    if (type === PT_LOAD && memsz > 0) segments.push({ paddr, offset, filesz, memsz });
+    if (type === PT_NOTE) readNotes(b, offset, offset + filesz, notes);
+  }
+  if (segments.length === 0) throw new KernelFormatError('ELF image has nothing to load');
+  const pstart = segments.reduce((m, s) => (s.paddr < m ? s.paddr : m), segments[0].paddr);
+  const pend = segments.reduce((m, s) => (s.paddr + BigInt(s.memsz) > m ? s.paddr + BigInt(s.memsz) : m), 0n);
+  return { machine, entry, segments, pstart, pend, notes };
+}
+
+export const UNSET = -1n;
+
+export interface PvParams {
+  virtBase: bigint;
+  virtOffset: bigint;
+  virtKstart: bigint;
+  virtKend: bigint;
+  virtEntry: bigint;
+  /** UNSET when the kernel has no hypercall page note. */
+  virtHypercall: bigint;
+  /** UNSET when the p2m goes into the initial mapping. */
+  p2mBase: bigint;
+  unmappedInitrd: boolean;
+  features: string;
+  loader: string;
+  paeMode: string;
+}
+
+/** The layout parameters of a 64-bit PV kernel; throws KernelFormatError when it is not one. */
+export function pvParams(elf: XenElf): PvParams {
+  const n = elf.notes;
+  if (n.ENTRY === undefined) throw new KernelFormatError('no XEN_ELFNOTE_ENTRY');
+  const loader = typeof n.LOADER === 'string' ? n.LOADER : '';
+  if (loader && loader !== 'generic') throw new KernelFormatError(`XEN_ELFNOTE_LOADER "${loader}" is not "generic"`);
+  const num = (v: bigint | string | undefined): bigint | undefined => (typeof v === 'bigint' ? v : undefined);
+  const virtBase = num(n.VIRT_BASE) ?? 0n;
+  // Notes present: PADDR_OFFSET defaults to 0 (the legacy __xen_guest default does not apply).
+  const paddrOffset = num(n.PADDR_OFFSET) ?? 0n;
+  const virtOffset = virtBase - paddrOffset;
+  const virtKstart = elf.pstart + virtOffset;
+  const virtKend = elf.pend + virtOffset;
+  const virtEntry = num(n.ENTRY) ?? elf.entry;
+  if (virtKstart > virtKend || virtEntry < virtKstart || virtEntry > virtKend || virtBase > virtKstart) {
+    throw new KernelFormatError('ELF start or entry is out of bounds');
+  }
+  const features = typeof n.FEATURES === 'string' ? n.FEATURES : '';
+  // A leading '!' marks a feature the kernel requires.
+  if (/(^|\|)!auto_translated_physmap/.test(features)) {
+    throw new KernelFormatError('kernel requires auto_translated_physmap (PV autotranslate is not supported)');
+  }
+  return {
+    virtBase, virtOffset, virtKstart, virtKend, virtEntry,
+    virtHypercall: num(n.HYPERCALL_PAGE) ?? UNSET,
+    p2mBase: num(n.INIT_P2M) ?? UNSET,
+    unmappedInitrd: (num(n.MOD_START_PFN) ?? 0n) !== 0n,
+    features, loader,
+    paeMode: typeof n.PAE_MODE === 'string' ? n.PAE_MODE : '',
+  };
+}
+
+/** Copy the loadable segments into `dest`, which starts at physical address pstart (memsz past filesz stays zero). */
+export function loadSegments(elf: XenElf, image: Uint8Array, dest: Buffer): void {
+  for (const s of elf.segments) {
+    const at = Number(s.paddr - elf.pstart);
+    dest.set(image.subarray(s.offset, s.offset + s.filesz), at);
+    dest.fill(0, at + s.filesz, at + s.memsz);
+  }
+}

@@ -1,0 +1,319 @@
+// libxl_domain_create_new for a PV guest without devices: what
+// libxl__domain_make, libxl__build_pre, libxl__build_pv, libxl__build_post
+// and the primary console's libxl__device_console_add do, in that order
+// (libxl_create.c, libxl_dom.c, libxl_console.c of 4.17/4.20), then unpause.
+// Transactional: a failure after createdomain destroys the domain (our
+// libxl destroy, which also removes its xenstore nodes) before the error,
+// which names the step, goes up.
+
+import { readFile } from 'node:fs/promises';
+import type { DomainConfig } from '../config-parser/index.js';
+import { buildPv, BuildStepError, KernelFormatError, LayoutError, loadPvKernel } from '../domain-builder/index.js';
+import { BuildCalls } from '../privcmd/build-calls.js';
+import { PrivcmdError } from '../privcmd/errors.js';
+import type { XenStoreOps } from '../xenstore-client/client.js';
+import type { LibxlContext } from './context.js';
+import { destroyDomain } from './destroy.js';
+import { nameToDomid } from './domains.js';
+import { XlError } from './errors.js';
+import { xsRm } from './xs-util.js';
+
+/** libxl_internal.h: extra KiB above the target Xen lets a guest have. */
+const LIBXL_MAXMEM_CONSTANT = 1024;
+/** LIBXL_XENCONSOLE_LIMIT. */
+const XENCONSOLE_LIMIT = 1048576;
+/** libxl's default for b_info.event_channels. */
+const DEFAULT_EVENT_CHANNELS = 1023;
+/** xen_domctl_createdomain: -1 grant/maptrack frames = Xen's defaults. */
+const XEN_DEFAULT_FRAMES = -1;
+const UINT32_MAX = 0xffffffff;
+/** XEN_DOMCTL_GRANT_version_mask. */
+const GRANT_VERSION_MASK = 0xf;
+
+export class CreateError extends XlError {
+  constructor(readonly step: string, message: string, readonly domid: number | null, options?: ErrorOptions) {
+    super(message, 1, options);
+    this.name = 'CreateError';
+  }
+}
+
+export interface CreateOptions {
+  /** xl create -p: leave the domain paused. */
+  paused?: boolean;
+  /** Called at each step (timings, -v). */
+  trace?: (step: string) => void;
+  /** Warnings that do not stop the create (failed cleanup). */
+  warn?: (message: string) => void;
+  /** Fail at this step (tests of the rollback). */
+  failAt?: string;
+}
+
+export interface CreateResult { domid: number; name: string; uuid: string }
+
+/** xs perms as libxl__xs_mknod sets them. */
+type Perms = readonly string[];
+
+function uuidBytes(uuid: string): Uint8Array {
+  const hex = uuid.replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new Error(`bad uuid ${uuid}`);
+  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+/** The fields of the config model this flow reads. */
+interface PvConfigView {
+  name: string;
+  uuid: string;
+  type: string;
+  maxVcpus: number;
+  availVcpus: Set<number>;
+  maxMemKb: number;
+  targetMemKb: number;
+  kernel: string | null;
+  ramdisk: string | null;
+  cmdline: string;
+  claim: boolean;
+  eventChannels: number;
+  maxGrantFrames: number;
+  maxMaptrackFrames: number;
+  maxGrantVersion: number | null;
+  poolid: number;
+}
+
+const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : dflt);
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const truthy = (v: unknown): boolean => v === true || v === 'True' || v === 'true';
+
+function bitmapSet(v: unknown): Set<number> {
+  if (Array.isArray(v)) return new Set(v.map(Number));
+  if (v instanceof Uint8Array) {
+    const s = new Set<number>();
+    v.forEach((byte, i) => { for (let b = 0; b < 8; b++) if (byte & (1 << b)) s.add(i * 8 + b); });
+    return s;
+  }
+  return new Set();
+}
+
+export function viewConfig(config: DomainConfig): PvConfigView {
+  const c = config as unknown as { c_info: Record<string, unknown>; b_info: Record<string, unknown> };
+  const b = c.b_info;
+  const maxVcpus = num(b.max_vcpus, 1);
+  const avail = bitmapSet(b.avail_vcpus);
+  const frames = (v: unknown) => { const n = num(v, UINT32_MAX); return n === UINT32_MAX || n < 0 ? XEN_DEFAULT_FRAMES : n; };
+  const gv = num(b.max_grant_version, -1);
+  return {
+    name: String(c.c_info.name ?? ''),
+    uuid: String(c.c_info.uuid ?? ''),
+    type: String(c.c_info.type ?? 'pv').toLowerCase(),
+    maxVcpus,
+    availVcpus: avail.size ? avail : new Set(Array.from({ length: maxVcpus }, (_, i) => i)),
+    maxMemKb: num(b.max_memkb, 0),
+    targetMemKb: num(b.target_memkb, num(b.max_memkb, 0)),
+    kernel: str(b.kernel),
+    ramdisk: str(b.ramdisk),
+    cmdline: str(b.cmdline) ?? '',
+    claim: truthy(b.claim_mode),
+    eventChannels: num(b.event_channels, 0) || DEFAULT_EVENT_CHANNELS,
+    maxGrantFrames: frames(b.max_grant_frames),
+    maxMaptrackFrames: frames(b.max_maptrack_frames),
+    maxGrantVersion: gv < 0 || gv === UINT32_MAX ? null : gv,
+    poolid: num(c.c_info.poolid, 0),
+  };
+}
+
+const errText = (e: unknown): string => {
+  if (e instanceof PrivcmdError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+};
+
+/** libxl__xs_mknod: an empty node with these perms. */
+async function mknod(t: XenStoreOps, path: string, perms: Perms): Promise<void> {
+  await t.write(path, '');
+  await t.setPerms(path, perms);
+}
+
+export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, opts: CreateOptions = {}): Promise<CreateResult> {
+  const v = viewConfig(config);
+  const trace = opts.trace;
+  const what = `domain '${v.name}'`;
+  const whom = `'${v.name}'`;
+  let domid: number | null = null;
+  let current = '';
+  const at = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
+    current = step;
+    trace?.(step);
+    if (opts.failAt === step) throw new Error('failure injected for testing');
+    return fn();
+  };
+
+  try {
+    if (v.type !== 'pv') throw new CreateError('checking config', `${what}: only PV guests can be built so far (type is ${v.type})`, null);
+    if (!v.kernel) throw new CreateError('checking config', `${what}: no kernel given`, null);
+    const kernelPath = v.kernel;
+    if (await nameToDomid(ctx, v.name) !== null) {
+      throw new CreateError('checking name', `${what} already exists`, null);
+    }
+    const xc = ctx.xc();
+    const xs = await ctx.xs();
+    const bc = new BuildCalls(xc);
+
+    // libxl__domain_make
+    const caps = xc.physinfo().caps;
+    const grantVersion = v.maxGrantVersion ?? (caps.gnttab_v2 ? 2 : caps.gnttab_v1 ? 1 : 0);
+    domid = await at('creating domain', () => bc.createDomain({
+      handle: uuidBytes(v.uuid),
+      flags: 0,
+      maxVcpus: v.maxVcpus,
+      maxEvtchnPort: v.eventChannels,
+      maxGrantFrames: v.maxGrantFrames,
+      maxMaptrackFrames: v.maxMaptrackFrames,
+      grantOpts: grantVersion & GRANT_VERSION_MASK,
+      cpupoolId: v.poolid,
+    }));
+    const id = domid;
+    const dom = `/local/domain/${id}`;
+    const vm = `/vm/${v.uuid}`;
+    const lib = `/libxl/${id}`;
+    const ro: Perms = ['n0', `r${id}`];
+    const rw: Perms = [`n${id}`];
+    const none: Perms = ['n0'];
+
+    await at('writing xenstore nodes', () => xs.withTransaction(async (t) => {
+      for (const p of [dom, vm, lib]) await xsRm(t, p);
+      await mknod(t, dom, ro);
+      await mknod(t, vm, ro);
+      await mknod(t, lib, none);
+      await mknod(t, `${lib}/device`, none);
+      await t.write(`${dom}/vm`, vm);
+      await t.write(`${dom}/name`, v.name);
+      await mknod(t, `${dom}/cpu`, ro);
+      await mknod(t, `${dom}/memory`, ro);
+      await mknod(t, `${dom}/device`, ro);
+      await mknod(t, `${dom}/device/suspend/event-channel`, rw);
+      await mknod(t, `${dom}/control`, ro);
+      for (const n of ['shutdown', 'feature-poweroff', 'feature-reboot', 'feature-suspend', 'sysrq']) {
+        await mknod(t, `${dom}/control/${n}`, rw);
+      }
+      for (const n of ['data', 'drivers', 'feature', 'attr', 'error']) await mknod(t, `${dom}/${n}`, rw);
+      await t.write(`${vm}/uuid`, v.uuid);
+      await t.write(`${vm}/name`, v.name);
+      await t.write(`${dom}/control/platform-feature-multiprocessor-suspend`, '1');
+      await t.write(`${dom}/control/platform-feature-xs_reset_watches`, '1');
+      await t.write(`${lib}/type`, v.type);
+    }));
+    await at('writing xenstore nodes', () => xs.write(`${lib}/dm-version`, 'qemu_xen'));
+
+    // libxl__build_pre
+    await at('setting vcpus', () => bc.setMaxVcpus(id, v.maxVcpus));
+    await at('setting maximum memory', () => bc.setMaxMem(id, v.targetMemKb + LIBXL_MAXMEM_CONSTANT));
+    const storePort = await at('allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
+    const consolePort = await at('allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
+
+    // libxl__build_pv
+    const startTime = Date.now();
+    const kernelFile = await at('building domain', () => readFile(kernelPath).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`kernel ${kernelPath}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
+    }));
+    const ramdiskFile = v.ramdisk
+      ? await at('building domain', () => readFile(v.ramdisk!).catch((e: NodeJS.ErrnoException) => {
+        throw new Error(`ramdisk ${v.ramdisk}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
+      }))
+      : null;
+    const image = await at('building domain', () => {
+      try {
+        return loadPvKernel(kernelFile);
+      } catch (e) {
+        if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen PV kernel (${e.message})`);
+        throw e;
+      }
+    });
+    const built = await at('building domain', () => buildPv(bc, {
+      domid: id, image, ramdisk: ramdiskFile, cmdline: v.cmdline, memKb: v.targetMemKb,
+      storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim,
+      trace: trace ? (s) => trace(`  ${s}`) : undefined,
+    }));
+
+    // libxl__build_post
+    const centi = Math.floor((startTime % 1000) / 10).toString().padStart(2, '0');
+    const vments: [string, string][] = [
+      ['image/ostype', 'linux'],
+      ['image/kernel', kernelPath],
+      ['start_time', `${Math.floor(startTime / 1000)}.${centi}`],
+      ...(v.ramdisk ? [['image/ramdisk', v.ramdisk] as [string, string]] : []),
+      ...(v.cmdline ? [['image/cmdline', v.cmdline] as [string, string]] : []),
+    ];
+    const ents: [string, string][] = [
+      ['memory/static-max', String(v.maxMemKb)],
+      ['memory/target', String(v.targetMemKb)],
+      ['memory/videoram', '0'],
+      ['domid', String(id)],
+      ['store/port', String(storePort)],
+      ['store/ring-ref', built.storeMfn.toString()],
+      ...Array.from({ length: v.maxVcpus }, (_, i): [string, string] =>
+        [`cpu/${i}/availability`, v.availVcpus.has(i) ? 'online' : 'offline']),
+    ];
+    await at('writing xenstore nodes', () => xs.withTransaction(async (t) => {
+      for (const [k, val] of ents) await t.write(`${dom}/${k}`, val);
+      for (const [k, val] of vments) await t.write(`${vm}/${k}`, val);
+    }));
+    await at('introducing domain to xenstored', () => xs.introduce(id, built.storeMfn, storePort));
+
+    // libxl__device_console_add for console 0 (xenconsoled, pty).
+    const be = `/local/domain/0/backend/console/${id}/0`;
+    const fe = `${dom}/console`;
+    await at('adding console', () => xs.withTransaction(async (t) => {
+      const back: [string, string][] = [
+        ['frontend', fe], ['frontend-id', String(id)], ['online', '1'], ['state', '1'], ['protocol', 'vt100'],
+      ];
+      await xsRm(t, be);
+      await mknod(t, be, ['n0', `r${id}`]);
+      for (const [k, val] of back) await t.write(`${be}/${k}`, val);
+      await mknod(t, `${lib}/device/console/0`, none);
+      for (const [k, val] of [['frontend', fe], ['backend', be], ...back.slice(1)]) {
+        await t.write(`${lib}/device/console/0/${k}`, val);
+      }
+      await xsRm(t, fe);
+      await mknod(t, fe, ro);
+      await t.write(`${fe}/backend`, be);
+      await t.write(`${fe}/backend-id`, '0');
+      await t.setPerms(`${fe}/backend-id`, [`n${id}`, 'r0']);
+      for (const [k, val] of [
+        ['limit', String(XENCONSOLE_LIMIT)], ['type', 'xenconsoled'], ['output', 'pty'], ['tty', ''],
+        ['port', String(consolePort)], ['ring-ref', built.consoleMfn.toString()],
+      ]) await t.write(`${fe}/${k}`, val);
+    }));
+
+    if (!opts.paused) await at('unpausing domain', () => xc.unpauseDomain(id));
+    return { domid: id, name: v.name, uuid: v.uuid };
+  } catch (e) {
+    const step = e instanceof CreateError ? e.step
+      : e instanceof BuildStepError ? `building domain` : current || 'creating domain';
+    if (domid !== null) await rollback(ctx, domid, opts.warn);
+    if (e instanceof CreateError) throw e;
+    let detail = errText(e);
+    if (e instanceof LayoutError) detail = `not enough memory: ${e.message}`;
+    const subject = step.endsWith('domain') ? `${step} ${whom}` : `${step} for domain ${whom}`;
+    throw new CreateError(step, `${subject}: ${detail}`, domid, { cause: e });
+  }
+}
+
+/** Undo a half-made domain: libxl destroy, else at least Xen's side and our nodes. */
+async function rollback(ctx: LibxlContext, domid: number, warn?: (m: string) => void): Promise<void> {
+  try {
+    await destroyDomain(ctx, domid, { warn });
+    return;
+  } catch (e) {
+    warn?.(`destroying half-built domain ${domid}: ${errText(e)}`);
+  }
+  try {
+    if (ctx.xc().getDomainInfo(domid)) ctx.xc().destroyDomain(domid);
+  } catch (e) {
+    warn?.(`domain ${domid} could not be destroyed: ${errText(e)}`);
+  }
+  try {
+    const xs = await ctx.xs();
+    for (const p of [`/local/domain/${domid}`, `/libxl/${domid}`, `/local/domain/0/backend/console/${domid}`]) await xsRm(xs, p);
+  } catch (e) {
+    warn?.(`removing xenstore nodes of domain ${domid}: ${errText(e)}`);
+  }
+}
