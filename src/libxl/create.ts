@@ -59,6 +59,18 @@ function uuidBytes(uuid: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 }
 
+/** Device lists of libxl_domain_config; building any of them comes with a later issue. */
+const DEVICE_LISTS = [
+  'disks', 'nics', 'pcidevs', 'rdms', 'dtdevs', 'vfbs', 'vkbs', 'virtios', 'vtpms', 'p9s', 'pvcallsifs',
+  'vdispls', 'vsnds', 'channels', 'usbctrls', 'usbdevs',
+] as const;
+
+/** The device lists a config fills, e.g. ['nics']. */
+export function configDevices(config: DomainConfig): string[] {
+  const c = config as unknown as Record<string, unknown>;
+  return DEVICE_LISTS.filter((k) => Array.isArray(c[k]) && (c[k] as unknown[]).length > 0);
+}
+
 /** The fields of the config model this flow reads. */
 interface PvConfigView {
   name: string;
@@ -149,6 +161,10 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
   try {
     if (v.type !== 'pv') throw new CreateError('checking config', `${what}: only PV guests can be built so far (type is ${v.type})`, null);
     if (!v.kernel) throw new CreateError('checking config', `${what}: no kernel given`, null);
+    const devices = configDevices(config);
+    if (devices.length) {
+      throw new CreateError('checking config', `${what}: guests with devices cannot be built yet (${devices.join(', ')})`, null);
+    }
     const kernelPath = v.kernel;
     if (await nameToDomid(ctx, v.name) !== null) {
       throw new CreateError('checking name', `${what} already exists`, null);

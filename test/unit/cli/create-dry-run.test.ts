@@ -165,18 +165,18 @@ describe('xl create -n: refused configs', () => {
 });
 
 describe('xl create without a dry run', () => {
-  it('parses, then says building domains is not implemented yet, exit 1', () => {
+  // Building guests with devices comes with a later issue: refused before touching Xen.
+  const NO_DEVICES = "xl create: domain 'vif-default': guests with devices cannot be built yet (nics)\n";
+  it('parses, then refuses a guest with devices in one line, exit 1', () => {
     const r = xlRun(['create', VIF]);
-    expect(r).toEqual({
-      stdout: '', stderr: `Parsing config from ${VIF}\nxl create: building domains is not implemented yet\n`, status: 1,
-    });
+    expect(r).toEqual({ stdout: '', stderr: `Parsing config from ${VIF}\n${NO_DEVICES}`, status: 1 });
   });
 
   it('with -d the JSON goes to stderr first (as the C xl prints it before building)', () => {
     const r = xlRun(['create', '-d', '-q', VIF]);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`${xlRun(['create', '-n', VIF]).stdout}xl create: building domains is not implemented yet\n`);
+    expect(r.stderr).toBe(`${xlRun(['create', '-n', VIF]).stdout}${NO_DEVICES}`);
   });
 
   it('still reports a bad config as such', () => {

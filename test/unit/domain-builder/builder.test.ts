@@ -1,0 +1,146 @@
+// Domain builder without Xen: ELF notes, bzImage unwrapping, decompression
+// table, and the x86_64 PV layout and page tables checked against the rules
+// of xg_dom_x86.c (what must be mapped, read-only page tables, 4 MiB end).
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import {
+  KernelFormatError, LayoutError, buildPageTables, bzImagePayload, detectCompression, loadPvKernel, parseElf,
+  planLayout, pvParams, unwrapBzImage,
+} from '../../../src/domain-builder/index.js';
+
+const VIRT_BASE = 0xffffffff80000000n;
+
+/** A minimal ELF64 x86-64 image: one PT_LOAD of `code` at paddr, one PT_NOTE with Xen notes. */
+function makeElf(opts: { paddr?: bigint; code?: Buffer; memsz?: number; notes?: [number, Buffer][] } = {}): Buffer {
+  const paddr = opts.paddr ?? 0x1000000n;
+  const code = opts.code ?? Buffer.from('KERNEL-CODE');
+  const notes = Buffer.concat((opts.notes ?? []).map(([type, desc]) => {
+    const h = Buffer.alloc(12 + 4);
+    h.writeUInt32LE(4, 0); h.writeUInt32LE(desc.length, 4); h.writeUInt32LE(type, 8); h.write('Xen\0', 12, 'latin1');
+    const pad = Buffer.alloc((4 - (desc.length % 4)) % 4);
+    return Buffer.concat([h, desc, pad]);
+  }));
+  const ehdr = Buffer.alloc(64);
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(ehdr);
+  ehdr.writeUInt16LE(2, 16); ehdr.writeUInt16LE(62, 18);
+  ehdr.writeBigUInt64LE(VIRT_BASE + paddr, 24);
+  ehdr.writeBigUInt64LE(64n, 32);
+  ehdr.writeUInt16LE(56, 54); ehdr.writeUInt16LE(2, 56);
+  const ph = Buffer.alloc(112);
+  const codeOff = 64 + 112;
+  ph.writeUInt32LE(1, 0); ph.writeBigUInt64LE(BigInt(codeOff), 8); ph.writeBigUInt64LE(paddr, 24);
+  ph.writeBigUInt64LE(BigInt(code.length), 32); ph.writeBigUInt64LE(BigInt(opts.memsz ?? code.length), 40);
+  ph.writeUInt32LE(4, 56); ph.writeBigUInt64LE(BigInt(codeOff + code.length), 64);
+  ph.writeBigUInt64LE(BigInt(notes.length), 88);
+  return Buffer.concat([ehdr, ph, code, notes]);
+}
+const u64 = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; };
+const LINUX_NOTES: [number, Buffer][] = [
+  [6, Buffer.from('linux\0')], [3, u64(VIRT_BASE)], [4, u64(0n)], [1, u64(VIRT_BASE + 0x1000000n)],
+  [8, Buffer.from('generic\0')], [10, Buffer.from('!writable_page_tables|pae_pgdir_above_4gb\0')],
+  [16, Buffer.from([1, 0, 0, 0])], [13, Buffer.alloc(16)],
+];
+
+/** A fake bzImage: setup header with payload_offset/length, gzip payload. */
+function makeBzImage(payload: Buffer): Buffer {
+  const setupSects = 4;
+  const hdr = Buffer.alloc((setupSects + 1) * 512);
+  hdr[0x1f1] = setupSects;
+  hdr.write('HdrS', 0x202, 'latin1');
+  hdr.writeUInt16LE(0x20f, 0x206);
+  hdr.writeUInt32LE(16, 0x248);
+  hdr.writeUInt32LE(payload.length, 0x24c);
+  return Buffer.concat([hdr, Buffer.alloc(16), payload, Buffer.alloc(32)]);
+}
+
+describe('ELF and Xen notes', () => {
+  it('reads the notes a Linux kernel carries and computes the PV parameters', () => {
+    const elf = parseElf(makeElf({ notes: LINUX_NOTES, memsz: 0x3000 }));
+    expect(elf.notes).toMatchObject({ GUEST_OS: 'linux', VIRT_BASE, LOADER: 'generic', MOD_START_PFN: 1n });
+    expect(elf.notes.L1_MFN_VALID).toBeUndefined();
+    const p = pvParams(elf);
+    expect(p.virtKstart).toBe(VIRT_BASE + 0x1000000n);
+    expect(p.virtKend).toBe(VIRT_BASE + 0x1003000n);
+    expect(p.virtEntry).toBe(VIRT_BASE + 0x1000000n);
+    expect(p.unmappedInitrd).toBe(true);
+    expect(p.virtHypercall).toBe(-1n);
+  });
+  it('refuses a kernel without XEN_ELFNOTE_ENTRY, and non-ELF files', () => {
+    expect(() => pvParams(parseElf(makeElf({ notes: [[3, u64(VIRT_BASE)]] })))).toThrow(/no XEN_ELFNOTE_ENTRY/);
+    expect(() => loadPvKernel(Buffer.from('#!/bin/sh\necho not a kernel\n'))).toThrow(KernelFormatError);
+    expect(() => loadPvKernel(Buffer.alloc(4096))).toThrow(/not an ELF or bzImage kernel/);
+  });
+  it('refuses an entry point outside the image', () => {
+    const notes = LINUX_NOTES.map(([t, d]): [number, Buffer] => (t === 1 ? [1, u64(VIRT_BASE + 0x9000000n)] : [t, d]));
+    expect(() => pvParams(parseElf(makeElf({ notes })))).toThrow(/out of bounds/);
+  });
+});
+
+describe('bzImage', () => {
+  it('finds the payload from the setup header and unwraps a gzip vmlinux', () => {
+    const elf = makeElf({ notes: LINUX_NOTES });
+    const bz = makeBzImage(gzipSync(elf));
+    expect(detectCompression(bzImagePayload(bz))).toBe('gzip');
+    expect(unwrapBzImage(bz).equals(elf)).toBe(true);
+    expect(loadPvKernel(bz).params.virtEntry).toBe(VIRT_BASE + 0x1000000n);
+  });
+  it('names an unknown payload format and refuses old boot protocols', () => {
+    expect(() => unwrapBzImage(makeBzImage(Buffer.from('garbage-payload')))).toThrow(/unknown compression/);
+    const old = makeBzImage(gzipSync(Buffer.from('x')));
+    old.writeUInt16LE(0x206, 0x206);
+    expect(() => unwrapBzImage(old)).toThrow(/too old/);
+  });
+  it('recognises every format by magic', () => {
+    expect(detectCompression(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).toBe('xz');
+    expect(detectCompression(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe('zstd');
+    expect(detectCompression(Buffer.from('BZh9'))).toBe('bzip2');
+    expect(detectCompression(Buffer.from([0x02, 0x21, 0x4c, 0x18]))).toBe('lz4');
+  });
+});
+
+describe('x86_64 PV layout (numbers of the lab Debian 6.1 kernel, 128 MiB)', () => {
+  // virt_kstart/kend as parsed from /lab/guests/vmlinuz.
+  const params = pvParams(parseElf(makeElf({ notes: LINUX_NOTES, memsz: 0x3a00000 })));
+  const lay = planLayout({ params, totalPages: 32768, ramdiskBytes: 3_000_000 });
+
+  it('allocates segments in libxc order after the kernel, ramdisk last when unmapped', () => {
+    expect(lay.kernel.pfn).toBe(0x1000);
+    expect(lay.p2m.pfn).toBe(lay.kernel.pfn + lay.kernel.pages);
+    expect(lay.p2m.pages).toBe(64); // 32768 * 8 bytes
+    expect([lay.startInfoPfn, lay.xenstorePfn, lay.consolePfn]).toEqual([lay.p2m.pfn + 64, lay.p2m.pfn + 65, lay.p2m.pfn + 66]);
+    expect(lay.pgtables.pfn).toBe(lay.consolePfn + 1);
+    expect(lay.bootstackPfn).toBe(lay.pgtables.pfn + lay.pgtables.pages);
+    expect(lay.ramdiskUnmapped).toBe(true);
+    expect(lay.ramdisk!.vstart).toBe(lay.virtPgtabEnd);
+  });
+
+  it('maps everything up to a 4 MiB boundary with 512 KiB to spare', () => {
+    expect(lay.virtPgtabEnd % (4n << 20n)).toBe(0n);
+    expect(lay.virtPgtabEnd - (params.virtBase + BigInt((lay.bootstackPfn + 1) * 4096))).toBeGreaterThanOrEqual(512n * 1024n);
+    // one L4, one L3, one L2, one L1 per 2 MiB
+    const mapped = Number((lay.virtPgtabEnd - params.virtBase) / 4096n);
+    expect(lay.pgtables.pages).toBe(3 + Math.ceil(mapped / 512));
+  });
+
+  it('writes entries that walk to the right frames, page tables read-only', () => {
+    const p2m = Array.from({ length: 32768 }, (_, i) => BigInt(0x40000 + i));
+    const pt = buildPageTables(lay, p2m);
+    const entry = (table: number, idx: number) => pt.readBigUInt64LE(table * 4096 + idx * 8);
+    // L4[511] -> L3 page, L3[510] -> L2 page (virt_base 0xffffffff80000000)
+    expect(entry(0, 511)).toBe((p2m[lay.pgtables.pfn + 1] << 12n) | 0x67n);
+    expect(entry(1, 510)).toBe((p2m[lay.pgtables.pfn + 2] << 12n) | 0x67n);
+    expect(entry(2, 0)).toBe((p2m[lay.pgtables.pfn + 3] << 12n) | 0x67n);
+    // L1: pfn 0 at virt_base, writable; a page-table page read-only
+    expect(entry(3, 0)).toBe((p2m[0] << 12n) | 0x23n);
+    const ptPfn = lay.pgtables.pfn;
+    expect(entry(3 + (ptPfn >> 9), ptPfn & 511)).toBe((p2m[ptPfn] << 12n) | 0x21n);
+    // the last L1 table ends exactly at the end of the initial mapping
+    const last = Number((lay.virtPgtabEnd - params.virtBase) / 4096n) - 1;
+    expect(3 + (last >> 9)).toBe(lay.pgtables.pages - 1);
+    expect(entry(3 + (last >> 9), last & 511)).toBe((p2m[last] << 12n) | 0x23n);
+  });
+
+  it('too little memory is a LayoutError', () => {
+    expect(() => planLayout({ params, totalPages: 8192, ramdiskBytes: null })).toThrow(LayoutError);
+  });
+});
