@@ -18,7 +18,8 @@ export interface Diagnostic {
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.source}:${d.line}:${d.column}` : d.source;
   const sev = d.severity === 'warning' ? 'warning: ' : '';
-  const near = d.near !== undefined && d.near !== '' ? ` (near \`${d.near}')` : '';
+  // Messages in libxlu's own wording already say "near `X'".
+  const near = d.near !== undefined && d.near !== '' && !d.message.includes(`near \`${d.near}'`) ? ` (near \`${d.near}')` : '';
   return `${where}: ${sev}${d.message}${near}`;
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ConfigReadError } from '../../../src/config-parser/index.js';
+import { ConfigError, ConfigReadError, formatDiagnostic } from '../../../src/config-parser/index.js';
 import { dryRunCreate, dryRunHost } from '../../../src/libxl/create-dry-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xl-dry-'));
@@ -64,6 +64,13 @@ describe('dryRunCreate', () => {
     expect(err.warnings.map((w: { line: number; message: string }) => [w.line, w.message])).toEqual([
       [2, "unknown key `kernal' ignored (did you mean `kernel'?)"],
     ]);
+  });
+  it('a message in libxlu wording that names the offending text does not repeat it', async () => {
+    const p = cfg('h.cfg', 'name = "h"\nkernel = "/k"\ndisk = [ "vdev=xvda,vdev=xvdb,target=/a" ]\n');
+    const err = await dryRunCreate(p, [], opts).catch((e) => e);
+    const line = formatDiagnostic(err.diagnostics[0]);
+    expect(line).toMatch(/vdev respecified: near `xvdb' in `vdev=xvda,vdev=xvdb,target=\/a'$/);
+    expect(formatDiagnostic({ ...err.diagnostics[0], message: 'other' })).toMatch(/other \(near `xvdb'\)$/);
   });
   it('a build error in an override points at the command line too', async () => {
     const p = cfg('g.cfg', 'name = "g"\nkernel = "/k"\n');
