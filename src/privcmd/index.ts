@@ -5,7 +5,8 @@
 // (locked, page-aligned memory Xen reads by address); foreign page mapping
 // (MMAPBATCH_V2 with per-page errors); the Xen public ABI as tables keyed by
 // XEN_DOMCTL/SYSCTL_INTERFACE_VERSION; detection of the running hypervisor's
-// version; typed wrappers for xen_version, sysctl, domctl and memory_op.
+// version; typed wrappers for xen_version, sysctl, domctl and memory_op;
+// BuildCalls, the hypercalls that create and start a domain (build-abi.ts).
 //
 // Lowest layer: imports nothing from src/libxl or src/cli. koffi is loaded
 // lazily (native.ts is its only importer), so importing this module is cheap.
