@@ -8,7 +8,8 @@ import { XEN, bundleForDom0, dom0 } from './lab.js';
 
 interface Side { code: number; stdout: string; stderr: string; signal?: string }
 interface Result { argv: string[]; c: Side; ours: Side }
-interface Entry { file: string; expect: 'same' | 'same-4.17' | 'differs' | 'error'; exit?: number; note?: string; paths?: string[] }
+interface Outcome { expect: 'same' | 'same-4.17' | 'differs' | 'error'; exit?: number; message?: string; note?: string; paths?: string[] }
+interface Entry extends Outcome { file: string; versions?: Record<string, Partial<Outcome>> }
 
 const root = resolve(import.meta.dirname, '..', '..');
 const FIXTURES = join(root, 'test/fixtures/config');
@@ -33,14 +34,19 @@ const OVERRIDES: string[][] = [
   [XM, 'vif+=["bridge=xenbr0"]', 'on_crash="preserve"'],
   [HVM, 'memory=1024', 'maxmem=2048'],
   [HVM, 'type="pv"', 'kernel="/k"'],
+  [PV, 'memory=256; vcpus=2'],
+  [PV, 'disk="phy:/dev/x,xvdb,w"'],
   // refused
   [PV, 'memory=big'],
   [PV, 'vcpus="x"'],
   [PV, 'disk+="phy:/dev/x,xvdb,w"'],
   [PV, 'on_crash="explode"'],
+  [PV, 'memory=256*2'],
 ].map((a) => ['create', '-n', ...a]);
 
-// main_create's argument handling and create_domain's early exits.
+// main_create's argument handling and create_domain's early exits. Configs made only of overrides fix the uuid
+// (xl would pick a random one).
+const UUID = 'a0d1e5c2-0000-4000-8000-0000000000f1';
 const FORMS: string[][] = [
   ['-N', 'create', PV],
   ['-N', 'create', PV, 'memory=256'],
@@ -53,8 +59,8 @@ const FORMS: string[][] = [
   ['create', '-n', '-d', PV],
   ['create', '-n', '-i', PV],
   ['-N', 'create', '-p', '-e', PV],
-  ['create', '-n', '/dev/null', 'name="devnull"', 'kernel="/k"'],
-  ['create', '-n', 'name="only-overrides"', 'kernel="/k"', '/dev/null'],
+  ['create', '-n', '/dev/null', 'name="devnull"', 'kernel="/k"', `uuid="${UUID}"`],
+  ['create', '-n', 'name="only-overrides"', 'kernel="/k"', `uuid="${UUID}"`, '/dev/null'],
   ['create', '-n'],
   ['create', '-n', fx('no-such.cfg')],
   ['create', '-n', IN_DOM0],
@@ -116,7 +122,10 @@ describe(`xl create -n: our xl against the C xl on Xen ${XEN}`, () => {
     expect(results.size).toBe(ALL.length);
   });
 
-  describe.each(lab.fixtures)('$file ($expect)', (entry) => {
+  // An outcome lab.json gives for this release replaces the general one.
+  const plan = lab.fixtures.map((e): Entry => ({ ...e, ...e.versions?.[XEN] }));
+
+  describe.each(plan)('$file ($expect)', (entry) => {
     const argv = ['create', '-n', fx(entry.file)];
     const same = entry.expect === 'same' || (entry.expect === 'same-4.17' && XEN === '4.17');
 
@@ -134,7 +143,7 @@ describe(`xl create -n: our xl against the C xl on Xen ${XEN}`, () => {
         expect(r.c.code, `C stderr: ${r.c.stderr}`).toBe(entry.exit);
         expect(r.ours.code, `our stderr: ${r.ours.stderr}`).toBe(entry.exit);
         // Our reason is the one the fixture's .expect names, on one line without a stack.
-        const want = readFileSync(join(FIXTURES, entry.file.replace(/\.cfg$/, '.expect')), 'utf8').trim().split('|').pop()!;
+        const want = entry.message ?? readFileSync(join(FIXTURES, entry.file.replace(/\.cfg$/, '.expect')), 'utf8').trim().split('|').pop()!;
         const lines = r.ours.stderr.trimEnd().split('\n').filter((l) => !/warning: /.test(l));
         expect(lines.at(-1)).toContain(want);
         expect(r.ours.stderr).not.toMatch(/\n\s+at /);
@@ -163,16 +172,21 @@ describe(`xl create -n: our xl against the C xl on Xen ${XEN}`, () => {
   it.each(FORMS.map((a) => [a.join(' '), a] as const))('command line: xl %s', (_label, argv) => {
     const r = get(argv);
     expectSame(r);
-    // With -q or before parsing there is no "Parsing config" line; otherwise it names the file as given.
-    if (r.c.code !== 0) expect(r.ours.stdout).toBe(r.c.stdout);
+    // Refused before parsing: the C xl's own one line, word for word (libxl's logged reason aside).
+    if (r.c.code !== 0 && parsingLine(r.c) === null) {
+      if (r.c.stderr.startsWith('libxl: error: ')) expect(r.ours.stderr).toMatch(/^Failed to read config file: .*: not a plain file\n$/);
+      else expect(r.ours.stderr).toBe(r.c.stderr);
+    }
   });
 
   it('the real /project/bin/xl prints what main() printed in-process', async () => {
-    const spot = [FIXTURE_CASES[0], ['create', '-n', PV, 'memory=512'], ['-N', 'create', '-q', XM], ['create', '-n', fx('errors/pci-bad.cfg')]];
+    const spot = [FIXTURE_CASES[0], OVERRIDES[0], ['-N', 'create', PV], ['create', '-q', '-n', PV], ['create', '-n', fx('errors/pci-bad.cfg')]];
     for (const argv of spot) {
-      const mine = await dom0(['/project/bin/xl', ...argv]);
-      const c = results.get(JSON.stringify(argv))?.c ?? (await dom0(['xl', ...argv]));
-      expect({ code: mine.code, stdout: mine.stdout }, argv.join(' ')).toEqual({ code: c.code, stdout: c.stdout });
+      const c = get(argv).c;
+      // Up to three tries: node in the emulated dom0 has died at random (SIGSEGV) under load.
+      let mine = await dom0(['/project/bin/xl', ...argv]);
+      for (let i = 0; i < 2 && (mine.code !== c.code || mine.stdout !== c.stdout); i++) mine = await dom0(['/project/bin/xl', ...argv]);
+      expect({ code: mine.code, stdout: mine.stdout }, `${argv.join(' ')}\nour stderr: ${mine.stderr}`).toEqual({ code: c.code, stdout: c.stdout });
     }
   });
 });
