@@ -201,7 +201,9 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       await mknod(t, lib, none);
       await mknod(t, `${lib}/device`, none);
       await t.write(`${dom}/vm`, vm);
+      // libxl__domain_rename writes both names, before the uuid.
       await t.write(`${dom}/name`, v.name);
+      await t.write(`${vm}/name`, v.name);
       await mknod(t, `${dom}/cpu`, ro);
       await mknod(t, `${dom}/memory`, ro);
       await mknod(t, `${dom}/device`, ro);
@@ -212,7 +214,6 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       }
       for (const n of ['data', 'drivers', 'feature', 'attr', 'error']) await mknod(t, `${dom}/${n}`, rw);
       await t.write(`${vm}/uuid`, v.uuid);
-      await t.write(`${vm}/name`, v.name);
       await t.write(`${dom}/control/platform-feature-multiprocessor-suspend`, '1');
       await t.write(`${dom}/control/platform-feature-xs_reset_watches`, '1');
       await t.write(`${lib}/type`, v.type);

@@ -128,13 +128,17 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
   }
 }
 
-/** Builds and starts the domain (PV without devices so far); XL_TRACE=1 prints each step with its time. */
+/**
+ * Builds and starts the domain (PV without devices so far). XL_TRACE=1 prints
+ * each step with its time; XL_TEST_FAIL_AT=<step> makes that step fail (lab
+ * tests of the rollback).
+ */
 async function buildDomain(a: CreateArgs, r: DryRunResult): Promise<number> {
   const { createPvDomain, CreateError } = await import('../../libxl/create.js');
   const t0 = Date.now();
   const trace = process.env.XL_TRACE ? (s: string) => err(`[${Date.now() - t0} ms] ${s}\n`) : undefined;
   try {
-    await withContext((lctx) => createPvDomain(lctx, r.config, { paused: a.paused, trace, warn: (m) => err(`xl: warning: ${m}\n`) }));
+    await withContext((lctx) => createPvDomain(lctx, r.config, { paused: a.paused, trace, failAt: process.env.XL_TEST_FAIL_AT, warn: (m) => err(`xl: warning: ${m}\n`) }));
   } catch (e) {
     if (e instanceof CreateError) throw new Exit(1, `xl create: ${e.message}\n`);
     throw e;

@@ -1,0 +1,114 @@
+// Our `xl create` builds the lab's PV guest (pv.cfg: Debian kernel bzImage,
+// busybox initramfs, no devices) through our own hypercalls: the guest boots
+// to its marker on xenconsoled's log, the C xl sees and destroys it cleanly,
+// its xenstore tree equals the one the C xl writes for the same config, and a
+// bad kernel fails in one line leaving no domain behind.
+import { afterAll, describe, expect, it } from 'vitest';
+import { XEN, dom0, dom0ok, dom0sh, guestConsole, waitFor } from './lab.js';
+
+const OURS = 'h8-lab-ours';
+const THEIRS = 'h8-lab-c';
+const BAD = 'h8-lab-bad';
+
+/** The domain's xenstore subtrees with perms, domid/uuid/frame numbers/times/tty normalised. */
+async function tree(name: string): Promise<string> {
+  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const r = await dom0sh(`set -e
+D=${domid}; U=$(xenstore-read /local/domain/$D/vm)
+{ xenstore-ls -p /local/domain/$D; echo "== vm"; xenstore-ls -p $U; echo "== libxl"; xenstore-ls -p /libxl/$D
+  echo "== backend"; xenstore-ls -p /local/domain/0/backend/console/$D; }`);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout
+    // the domid in perms, paths and id nodes only (a port may be the same number)
+    .replace(new RegExp(`([(,][nrwb])${domid}(?=[,)])`, 'g'), '$1D')
+    .replace(new RegExp(`/${domid}(?=[/"])`, 'g'), '/D')
+    .replace(new RegExp(`(domid|frontend-id) = "${domid}"`, 'g'), '$1 = "D"')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
+    .replace(/(ring-ref|start_time|tty) = "[^"]*"/g, '$1 = "*"')
+    .replace(new RegExp(`"${name}"`, 'g'), '"NAME"')
+    .replace(/\s+\.[ .]*\(/g, ' (');
+}
+
+async function destroyIfThere(name: string): Promise<void> {
+  await dom0sh(`xl domid ${name} >/dev/null 2>&1 && xl destroy ${name}; true`);
+}
+
+describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
+  afterAll(async () => {
+    for (const n of [OURS, THEIRS, BAD]) await destroyIfThere(n);
+  });
+
+  it('boots pv.cfg to its marker; the C xl lists it; the tree matches the C xl; C xl destroy removes it', async () => {
+    await dom0sh(`rm -f /var/log/xen/console/guest-${OURS}.log`);
+    const t0 = Date.now();
+    const r = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', `name="${OURS}"`], 400);
+    const oursMs = Date.now() - t0;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('Parsing config from /lab/guests/pv.cfg\n');
+    const log = await waitFor('the guest marker', 180, async () => {
+      const text = await guestConsole(OURS);
+      return /LAB-GUEST-ETH0/.test(text) && text;
+    });
+    expect(log).toContain('LAB-GUEST-READY');
+    expect(log).toContain('LAB-GUEST-XVDA none');
+
+    const list = await dom0ok(['xl', 'list', OURS]);
+    expect(list).toMatch(new RegExp(`^${OURS}\\s+\\d+\\s+128\\s+1\\s+`, 'm'));
+
+    const c0 = Date.now();
+    await dom0ok(['xl', 'create', '/lab/guests/pv.cfg', `name="${THEIRS}"`], 400);
+    const cMs = Date.now() - c0;
+    console.log(`xl create pv.cfg wall time: ours ${oursMs} ms, C xl ${cMs} ms (Xen ${XEN})`);
+    expect(await tree(OURS)).toBe(await tree(THEIRS));
+
+    const domid = (await dom0ok(['xl', 'domid', OURS])).trim();
+    await dom0ok(['xl', 'destroy', OURS]);
+    expect(await dom0ok(['xl', 'list'])).not.toContain(OURS);
+    for (const p of [`/local/domain/${domid}`, `/libxl/${domid}`, `/local/domain/0/backend/console/${domid}`]) {
+      expect((await dom0sh(`xenstore-ls ${p}`)).code, p).not.toBe(0);
+    }
+    await dom0ok(['xl', 'destroy', THEIRS]);
+  }, 900_000);
+
+  it('a file that is not a PV kernel: one-line error naming the step, no domain left', async () => {
+    const r = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', `name="${BAD}"`, 'kernel="/lab/guests/pv.cfg"'], 120);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('Parsing config from /lab/guests/pv.cfg\n' +
+      `xl create: building domain '${BAD}': kernel /lab/guests/pv.cfg is not a Xen PV kernel (not an ELF or bzImage kernel)\n`);
+    expect(await dom0ok(['xl', 'list'])).not.toContain(BAD);
+    // Nothing left in xenstore under a name of ours either.
+    expect((await dom0sh(`xenstore-ls /local/domain | grep -c '"${BAD}"'`)).stdout.trim()).toBe('0');
+  }, 120_000);
+
+  it('a missing kernel and a name already in use fail cleanly', async () => {
+    const r = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', `name="${BAD}"`, 'kernel="/nonexistent"'], 120);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`xl create: building domain '${BAD}': kernel /nonexistent: No such file or directory\n`);
+    expect(await dom0ok(['xl', 'list'])).not.toContain(BAD);
+    const clash = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', 'name="Domain-0"'], 120);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain("xl create: domain 'Domain-0' already exists\n");
+  }, 120_000);
+
+  // Failure injection (XL_TEST_FAIL_AT): each step after createdomain must leave no domain and no nodes behind.
+  const FAIL = 'h8-lab-fail';
+  const steps: [string, string][] = [
+    ['writing xenstore nodes', `writing xenstore nodes for domain '${FAIL}'`],
+    ['setting vcpus', `setting vcpus for domain '${FAIL}'`],
+    ['setting maximum memory', `setting maximum memory for domain '${FAIL}'`],
+    ['allocating event channels', `allocating event channels for domain '${FAIL}'`],
+    ['adding console', `adding console for domain '${FAIL}'`],
+  ];
+  for (const [step, text] of steps) {
+    it(`a failure at "${step}" is rolled back`, async () => {
+      const r = await dom0(['env', `XL_TEST_FAIL_AT=${step}`, '/project/bin/xl', 'create', '-q', '/lab/guests/pv.cfg',
+        `name="${FAIL}"`], 400);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`xl create: ${text}: failure injected for testing\n`);
+      expect(await dom0ok(['xl', 'list'])).not.toContain(FAIL);
+      expect((await dom0sh(`xenstore-ls /local/domain | grep -c '"${FAIL}"'`)).stdout.trim()).toBe('0');
+      expect((await dom0sh(`xenstore-ls /local/domain/0/backend/console | grep -c '${FAIL}'`)).stdout.trim()).toBe('0');
+      expect((await dom0sh(`xenstore-ls /vm | grep -c '"${FAIL}"'`)).stdout.trim()).toBe('0');
+    }, 400_000);
+  }
+});
