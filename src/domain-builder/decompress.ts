@@ -6,6 +6,9 @@
 // the package to add).
 
 import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'lzma' | 'lzo' | 'lz4';
@@ -32,14 +35,35 @@ type Decoder = (data: Buffer) => Buffer;
 
 const zstdSync = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
 
-/** Run an external decompressor reading stdin (INTERIM, see the header). */
+/**
+ * Run an external decompressor reading stdin (INTERIM, see the header). Its
+ * output goes to an unlinked temporary file: much faster than a pipe of tens
+ * of MiB into spawnSync under emulation.
+ */
 function viaProgram(prog: string, args: string[]): Decoder {
   return (data) => {
-    const r = spawnSync(prog, args, { input: data, maxBuffer: 1 << 30 });
-    // EPIPE: the program stopped reading after its stream ended; its status tells.
-    if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status === 0)) throw new DecompressError(`cannot run ${prog}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
-    if (r.status !== 0) throw new DecompressError(`${prog} failed: ${r.stderr.toString().trim().split('\n')[0]}`);
-    return r.stdout;
+    const dir = mkdtempSync(join(tmpdir(), 'xl-unpack-'));
+    const file = join(dir, 'out');
+    const fd = openSync(file, 'w+');
+    try {
+      rmSync(dir, { recursive: true });
+      const r = spawnSync(prog, args, { input: data, stdio: ['pipe', fd, 'pipe'] });
+      // EPIPE: the program stopped reading after its stream ended; its status tells.
+      if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status === 0)) {
+        throw new DecompressError(`cannot run ${prog}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
+      }
+      if (r.status !== 0) throw new DecompressError(`${prog} failed: ${r.stderr.toString().trim().split('\n')[0]}`);
+      const out = Buffer.allocUnsafe(fstatSync(fd).size);
+      let off = 0;
+      while (off < out.length) {
+        const n = readSync(fd, out, off, out.length - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      return out.subarray(0, off);
+    } finally {
+      closeSync(fd);
+    }
   };
 }
 

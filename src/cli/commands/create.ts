@@ -143,6 +143,8 @@ async function buildDomain(a: CreateArgs, r: DryRunResult): Promise<number> {
     if (e instanceof CreateError) throw new Exit(1, `xl create: ${e.message}\n`);
     throw e;
   }
+  trace?.(`done (${Math.round(process.uptime() * 1000)} ms since the process started)`);
+  if (trace) process.on('exit', () => trace(`exit (${Math.round(process.uptime() * 1000)} ms since the process started)`));
   return 0;
 }
 
