@@ -6,8 +6,8 @@
 // libxl destroy, which also removes its xenstore nodes) before the error,
 // which names the step, goes up.
 
-import { readFile } from 'node:fs/promises';
-import type { DomainConfig } from '../config-parser/index.js';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../config-parser/index.js';
 import { buildPv, BuildStepError, KernelFormatError, LayoutError, loadPvKernel } from '../domain-builder/index.js';
 import { BuildCalls } from '../privcmd/build-calls.js';
 import { PrivcmdError } from '../privcmd/errors.js';
@@ -16,6 +16,7 @@ import type { LibxlContext } from './context.js';
 import { destroyDomain } from './destroy.js';
 import { nameToDomid } from './domains.js';
 import { XlError } from './errors.js';
+import { XEN_LIB_DIR } from './paths.js';
 import { xsRm } from './xs-util.js';
 
 /** libxl_internal.h: extra KiB above the target Xen lets a guest have. */
@@ -46,6 +47,29 @@ export interface CreateOptions {
   warn?: (message: string) => void;
   /** Fail at this step (tests of the rollback). */
   failAt?: string;
+  /** Which libxl's JSON the saved config follows; default 4.17. */
+  xenVersion?: XenVersion;
+  /** Where userdata files go (tests); default XEN_LIB_DIR. */
+  libDir?: string;
+}
+
+/** libxl.h INVALID_DOMID (~0): what xl puts in c_info.domid under domid_policy "xen". */
+const LIBXL_INVALID_DOMID = 0xffffffff;
+
+/**
+ * The libxl-json userdata (libxl__set_domain_configuration at the end of a
+ * create): xl's config as given, with libxl__update_domain_configuration's
+ * updates for a PV guest without devices (domid policy, video RAM 0, MSR
+ * relaxed made explicit).
+ */
+export function savedConfigJson(config: DomainConfig, version: XenVersion): string {
+  const c = structuredClone(config) as unknown as { c_info: Record<string, unknown>; b_info: Record<string, unknown> };
+  c.c_info.domid = LIBXL_INVALID_DOMID;
+  c.b_info.video_memkb = 0n;
+  const x86 = (c.b_info.arch_x86 ?? {}) as Record<string, unknown>;
+  x86.msr_relaxed ??= false;
+  c.b_info.arch_x86 = x86;
+  return renderJson(genStruct(domain_config, c as unknown as Record<string, unknown>, version));
 }
 
 export interface CreateResult { domid: number; name: string; uuid: string }
@@ -95,14 +119,10 @@ const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : t
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const truthy = (v: unknown): boolean => v === true || v === 'True' || v === 'true';
 
+/** The set bits of a libxl_bitmap in the config model ({ size, bits }). */
 function bitmapSet(v: unknown): Set<number> {
-  if (Array.isArray(v)) return new Set(v.map(Number));
-  if (v instanceof Uint8Array) {
-    const s = new Set<number>();
-    v.forEach((byte, i) => { for (let b = 0; b < 8; b++) if (byte & (1 << b)) s.add(i * 8 + b); });
-    return s;
-  }
-  return new Set();
+  const bits = (v as { bits?: unknown } | null)?.bits;
+  return new Set(Array.isArray(bits) ? bits.map(Number) : []);
 }
 
 export function viewConfig(config: DomainConfig): PvConfigView {
@@ -299,6 +319,13 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
         ['port', String(consolePort)], ['ring-ref', built.consoleMfn.toString()],
       ]) await t.write(`${fe}/${k}`, val);
     }));
+
+    await at('saving domain configuration', async () => {
+      // libxl__userdata_store: write a temporary file, then rename over.
+      const path = `${opts.libDir ?? XEN_LIB_DIR}/userdata-d.${id}.${v.uuid}.libxl-json`;
+      await writeFile(`${path}.new`, savedConfigJson(config, opts.xenVersion ?? '4.17'), { mode: 0o600 });
+      await rename(`${path}.new`, path);
+    });
 
     if (!opts.paused) await at('unpausing domain', () => xc.unpauseDomain(id));
     return { domid: id, name: v.name, uuid: v.uuid };

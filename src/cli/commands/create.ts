@@ -133,12 +133,12 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
  * each step with its time; XL_TEST_FAIL_AT=<step> makes that step fail (lab
  * tests of the rollback).
  */
-async function buildDomain(a: CreateArgs, r: DryRunResult): Promise<number> {
+async function buildDomain(a: CreateArgs, r: DryRunResult, version: '4.17' | '4.20'): Promise<number> {
   const { createPvDomain, CreateError } = await import('../../libxl/create.js');
   const t0 = Date.now();
   const trace = process.env.XL_TRACE ? (s: string) => err(`[${Date.now() - t0} ms] ${s}\n`) : undefined;
   try {
-    await withContext((lctx) => createPvDomain(lctx, r.config, { paused: a.paused, trace, failAt: process.env.XL_TEST_FAIL_AT, warn: (m) => err(`xl: warning: ${m}\n`) }));
+    await withContext((lctx) => createPvDomain(lctx, r.config, { paused: a.paused, xenVersion: version, trace, failAt: process.env.XL_TEST_FAIL_AT, warn: (m) => err(`xl: warning: ${m}\n`) }));
   } catch (e) {
     if (e instanceof CreateError) throw new Exit(1, `xl create: ${e.message}\n`);
     throw e;
@@ -186,5 +186,5 @@ export async function run(ctx: CommandContext): Promise<number> {
     (a.dryRun ? out : err)(result.json);
   }
   if (a.dryRun) return 0;
-  return buildDomain(a, result);
+  return buildDomain(a, result, version);
 }
