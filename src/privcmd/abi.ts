@@ -65,8 +65,13 @@ export const DOMCTL = {
   max_mem: 11,
   getvcpuinfo: 14,
   max_vcpus: 15,
+  scheduler_op: 16,
   getvcpuaffinity: 25,
+  getnodeaffinity: 69,
 } as const;
+
+/** XEN_DOMCTL_SCHEDOP_* (domctl.h). */
+export const SCHEDOP = { putinfo: 0, getinfo: 1, putvcpuinfo: 2, getvcpuinfo: 3 } as const;
 
 /** XEN_SYSCTL_* commands (sysctl.h). */
 export const SYSCTL = {
@@ -213,6 +218,17 @@ const vcpuaffinity = defineStruct('xen_domctl_vcpuaffinity', [
 ]);
 
 const max_mem = defineStruct('xen_domctl_max_mem', [['max_memkb', 'u64']]);
+
+// xen_domctl_scheduler_op with its union read as the credit/credit2 member
+// (u16 weight, cap) or the rtds one (u32 period, budget, flags); the union
+// is 8-aligned (it also holds a 64-bit handle).
+const sched_credit = defineStruct('xen_domctl_scheduler_op_credit', [
+  ['sched_id', 'u32'], ['cmd', 'u32'], ['weight', 'u16'], ['cap', 'u16'],
+]);
+const nodeaffinity = defineStruct('xen_domctl_nodeaffinity', [['nodemap', xenctl_bitmap]]);
+const sched_rtds = defineStruct('xen_domctl_scheduler_op_rtds', [
+  ['sched_id', 'u32'], ['cmd', 'u32'], ['period', 'u32'], ['budget', 'u32'], ['flags', 'u32'],
+]);
 const max_vcpus = defineStruct('xen_domctl_max_vcpus', [['max', 'u32']]);
 
 /** The union in struct xen_domctl/xen_sysctl is padded to 128 bytes, 8-aligned. */
@@ -322,6 +338,9 @@ export interface DomctlStructs {
   readonly vcpuaffinity: StructLayout;
   readonly max_mem: StructLayout;
   readonly max_vcpus: StructLayout;
+  readonly sched_credit: StructLayout;
+  readonly sched_rtds: StructLayout;
+  readonly nodeaffinity: StructLayout;
 }
 
 export interface SysctlStructs {
@@ -342,7 +361,7 @@ export interface SysctlStructs {
 const domctlStructs = (arch: StructLayout): DomctlStructs => ({
   domctl: xen_domctl,
   getdomaininfo: getdomaininfo(arch),
-  getvcpuinfo, vcpuaffinity, max_mem, max_vcpus,
+  getvcpuinfo, vcpuaffinity, max_mem, max_vcpus, sched_credit, sched_rtds, nodeaffinity,
 });
 
 const sysctlStructs = (arch: StructLayout): SysctlStructs => ({

@@ -3,7 +3,7 @@
 // the running hypervisor; nothing here hard-codes an offset.
 
 import {
-  ABI, CPUPOOL_OP, DOMCTL, DOMCTL_VERSIONS, HYPERCALL, SCHEDULERS, SYSCTL,
+  ABI, CPUPOOL_OP, DOMCTL, DOMCTL_VERSIONS, HYPERCALL, SCHEDOP, SCHEDULERS, SYSCTL,
   SYSCTL_VERSIONS, VCPUAFFINITY, VERSION_STRUCTS, XENMEM, XENVER, XENVER_SIZES,
   XEN_INVALID_ID, hostArch, releaseFor, selectAbi,
   type AbiSelection, type Arch,
@@ -437,6 +437,27 @@ export class XenCtrl {
     });
   }
 
+  /** The scheduler id of cpupool `poolid` (CPUPOOL_OP info), or null if there is no such pool. */
+  cpupoolSchedId(poolid: number): number | null {
+    const S = this.abi.sysctl;
+    const bytes = Math.ceil(this.maxCpus() / 8);
+    try {
+      return this.scoped((get) => {
+        const map = get(bytes);
+        const out = this.sysctl(get, SYSCTL.cpupool_op, 'cpupool_op info', S.cpupool_op, {
+          op: CPUPOOL_OP.info,
+          cpupool_id: poolid,
+          cpumap: { bitmap: map.addr, nr_bits: bytes * 8 },
+        });
+        // Xen answers with the first pool at or above the id asked for.
+        return Number(out.cpupool_id) === poolid ? Number(out.sched_id) : null;
+      });
+    } catch (e) {
+      if (isPrivcmdError(e, 'ENOENT')) return null;
+      throw e;
+    }
+  }
+
   // -- domctl ----------------------------------------------------------------
 
   /**
@@ -472,6 +493,21 @@ export class XenCtrl {
       this.abi.domctl.max_mem, { max_memkb: BigInt(maxMemKb) }));
   }
 
+  /**
+   * A domain's parameters under scheduler `schedId` (SCHEDOP_getinfo):
+   * weight and cap for credit/credit2, period and budget (us) for rtds.
+   */
+  schedulerDomainGet(domid: number, schedId: number): { weight?: number; cap?: number; period?: number; budget?: number; flags?: number } {
+    const rtds = SCHEDULERS[schedId] === 'rtds';
+    const L = rtds ? this.abi.domctl.sched_rtds : this.abi.domctl.sched_credit;
+    const r = this.scoped((get) => this.domctl(get, DOMCTL.scheduler_op, domid, 'scheduler_op getinfo', L,
+      { sched_id: schedId, cmd: SCHEDOP.getinfo }));
+    const o = r.out;
+    return rtds
+      ? { period: Number(o.period), budget: Number(o.budget), flags: Number(o.flags) }
+      : { weight: Number(o.weight), cap: Number(o.cap) };
+  }
+
   getVcpuInfo(domid: number, vcpu: number): VcpuInfo {
     const r = this.scoped((get) => this.domctl(get, DOMCTL.getvcpuinfo, domid, 'getvcpuinfo',
       this.abi.domctl.getvcpuinfo, { vcpu }));
@@ -494,6 +530,18 @@ export class XenCtrl {
         hard: bitmapToList(hard.view.subarray(0, bytes)),
         soft: bitmapToList(soft.view.subarray(0, bytes)),
       };
+    });
+  }
+
+  /** The NUMA nodes a domain's memory is meant to come from (getnodeaffinity). */
+  getNodeAffinity(domid: number): number[] {
+    const bytes = Math.ceil((this.physinfo().maxNodeId + 1) / 8);
+    return this.scoped((get) => {
+      const map = get(bytes);
+      this.domctl(get, DOMCTL.getnodeaffinity, domid, 'getnodeaffinity', this.abi.domctl.nodeaffinity, {
+        nodemap: { bitmap: map.addr, nr_bits: bytes * 8 },
+      });
+      return bitmapToList(map.view.subarray(0, bytes));
     });
   }
 

@@ -69,6 +69,8 @@ export interface FakeDomain {
   handle?: Uint8Array;
   cpupool?: number;
   emulationFlags?: number;
+  /** Credit/credit2 weight and cap, as scheduler_op getinfo reports them. */
+  sched?: { weight: number; cap: number };
   vcpus?: { online: number; blocked: number; running: number; cpuTime: bigint; cpu: number; hard: number[]; soft: number[] }[];
 }
 
@@ -207,6 +209,20 @@ export class FakeXen implements Transport {
       case 4: find(domid); this.paused.delete(domid); return 0;
       case 2: find(domid); this.destroyed.push(domid); return 0;
       case 11: find(domid); this.maxMem.set(domid, u.readBigUInt64LE(0)); return 0;
+      case 69: { // getnodeaffinity: nodemap{bitmap@0 nr_bits@8}: node 0
+        find(domid);
+        const map = this.mem.at(u.readBigUInt64LE(0), Math.ceil(u.readUInt32LE(8) / 8));
+        map.fill(0);
+        map[0] = 1;
+        return 0;
+      }
+      case 16: { // scheduler_op: sched_id@0 cmd@4 u@8 (credit: weight u16, cap u16)
+        const d = find(domid);
+        if (u.readUInt32LE(0) !== 6 || u.readUInt32LE(4) !== 1) this.fail(E.EINVAL, what);
+        u.writeUInt16LE(d.sched?.weight ?? 256, 8);
+        u.writeUInt16LE(d.sched?.cap ?? 0, 10);
+        return 0;
+      }
       case 14: { // getvcpuinfo: vcpu@0 online@4 blocked@5 running@6 cpu_time@8 cpu@16
         const v = find(domid).vcpus?.[u.readUInt32LE(0)] ?? this.fail(E.EINVAL, what);
         u.writeUInt8(v.online, 4);
@@ -285,7 +301,13 @@ export class FakeXen implements Transport {
         u.writeUInt32LE(n, 16);
         return 0;
       }
-      case 18: { // cpupool_op freeinfo: op@0 ... cpumap{bitmap@24 nr_bits@32}
+      case 18: { // cpupool_op: op@0 cpupool_id@4 sched_id@8 ... cpumap{bitmap@24 nr_bits@32}
+        if (u.readUInt32LE(0) === 3) { // info: only Pool-0 (credit2) exists
+          if (u.readUInt32LE(4) > 0) this.fail(E.ENOENT, what);
+          u.writeUInt32LE(0, 4);
+          u.writeUInt32LE(6, 8);
+          return 0;
+        }
         if (u.readUInt32LE(0) !== 7) this.fail(E.EINVAL, what);
         const nrBits = u.readUInt32LE(32);
         const map = this.mem.at(u.readBigUInt64LE(24), Math.ceil(nrBits / 8));

@@ -252,3 +252,21 @@ describe('memory_op', () => {
     expect(() => xc2.sharingFreedPages()).toThrow(expect.objectContaining({ code: 'EPERM' }));
   });
 });
+
+describe('scheduler parameters (for xl list -l)', () => {
+  it('cpupool info gives the pool scheduler; scheduler_op getinfo gives weight and cap', () => {
+    const x = fake('4.20', { domains: [...DOMS.slice(0, 1), { domid: 3, sched: { weight: 512, cap: 25 } }] });
+    const xc = XenCtrl.open({ transport: x });
+    expect(xc.cpupoolSchedId(0)).toBe(6);
+    expect(xc.cpupoolSchedId(1)).toBeNull();
+    expect(xc.schedulerDomainGet(3, 6)).toEqual({ weight: 512, cap: 25 });
+    expect(xc.schedulerDomainGet(0, 6)).toEqual({ weight: 256, cap: 0 });
+    expect(() => xc.schedulerDomainGet(9, 6)).toThrow(/ESRCH/);
+  });
+
+  it('getnodeaffinity returns the node list (xl list -n)', () => {
+    const xc = XenCtrl.open({ transport: fake('4.17') });
+    expect(xc.getNodeAffinity(3)).toEqual([0]);
+    expect(() => xc.getNodeAffinity(9)).toThrow(/ESRCH/);
+  });
+});
