@@ -6,10 +6,13 @@
 // yajl's layout. We work on the JSON tree itself, so every field libxl
 // stored comes back unchanged.
 import { promises as fsp } from 'node:fs';
+import { MEMKB_DEFAULT, NIL_UUID, type Field, type KeyedUnionType, type StructType } from '../config-parser/model/dsl.js';
+import { device_disk, domain_build_info, domain_create_info } from '../config-parser/model/idl.js';
 import { renderJson, type JNode } from '../config-parser/model/json.js';
 import type { LibxlContext } from './context.js';
 import { XEN_LIB_DIR } from './paths.js';
 import type { Dominfo } from './domains.js';
+import { SCHEDULERS } from '../privcmd/abi.js';
 import { qmpExecute } from './qmp.js';
 import { xsDirectory, xsRead } from './xs-util.js';
 
@@ -112,8 +115,16 @@ function getStr(m: JMap, key: string): string | undefined {
   return v?.t === 'str' ? v.v : undefined;
 }
 
-/** Set `key` in place, or insert it after the last of `after` present (else at the end). */
-function setField(m: JMap, key: string, value: JNode | undefined, after: readonly string[] = []): void {
+/** The JSON key(s) of an IDL field: its name, or "<keyvar>.<case>" for a keyed union. */
+function fieldMatches(f: Field, key: string): boolean {
+  return f.type.kind === 'keyed_union' ? key.startsWith(`${(f.type as KeyedUnionType).keyvar}.`) : f.name === key;
+}
+
+/**
+ * Set `key` of a struct's JSON map in place, or insert it where the IDL
+ * order puts it; `undefined` removes it (gen_json leaves defaults out).
+ */
+function setField(m: JMap, st: StructType<any>, key: string, value: JNode | undefined): void {
   const at = m.entries.findIndex(([k]) => k === key);
   if (value === undefined) {
     if (at >= 0) m.entries.splice(at, 1);
@@ -123,10 +134,13 @@ function setField(m: JMap, key: string, value: JNode | undefined, after: readonl
     m.entries[at] = [key, value];
     return;
   }
-  let pos = -1;
-  for (const a of after) pos = Math.max(pos, m.entries.findIndex(([k]) => k === a));
-  m.entries.splice(pos >= 0 ? pos + 1 : m.entries.length, 0, [key, value]);
+  const order = (k: string) => st.fields.findIndex((f) => fieldMatches(f, k));
+  const mine = order(key);
+  const next = m.entries.findIndex(([k]) => order(k) > mine);
+  m.entries.splice(next >= 0 ? next : m.entries.length, 0, [key, value]);
 }
+
+const U64 = (1n << 64n) - 1n;
 
 // ---- the refresh libxl does --------------------------------------------------
 
@@ -142,8 +156,33 @@ export interface DetailsOptions {
   libDir?: string;
   /** libxl's errors for domains it skips (one line each). */
   warn?: (message: string) => void;
-  /** libxl_domain_sched_params_get; absent: the stored parameters stay. */
-  schedParams?: (domid: number) => SchedParams | null;
+  /** libxl_domain_sched_params_get (default: ask Xen). */
+  schedParams?: (d: Dominfo) => SchedParams | null;
+}
+
+/**
+ * libxl_domain_sched_params_get: the scheduler of the domain's cpupool and
+ * its per-domain parameters; null where libxl fails (sedf, arinc653).
+ */
+export function schedParams(ctx: LibxlContext, d: Dominfo): SchedParams | null {
+  const xc = ctx.xc();
+  const id = xc.cpupoolSchedId(d.cpupool);
+  const sched = id === null ? undefined : SCHEDULERS[id];
+  switch (sched) {
+    case 'credit':
+    case 'credit2': {
+      const p = xc.schedulerDomainGet(d.domid, id!);
+      return { sched, weight: p.weight, cap: p.cap };
+    }
+    case 'rtds': {
+      const p = xc.schedulerDomainGet(d.domid, id!);
+      return { sched, period: p.period, budget: p.budget };
+    }
+    case 'null':
+      return { sched };
+    default:
+      return null;
+  }
 }
 
 /** Field order of libxl_domain_sched_params (libxl_types.idl). */
@@ -168,6 +207,8 @@ async function storedConfig(libDir: string, d: Dominfo): Promise<JMap | null> {
   } catch {
     return null;
   }
+  // libxl stores the text with its terminating NUL.
+  text = text.replace(/\0+$/, '');
   if (text.length === 0) return null;
   const n = parseJNode(text);
   return n.t === 'map' ? n : null;
@@ -226,13 +267,13 @@ export async function retrieveConfig(ctx: LibxlContext, d: Dominfo, opts: Detail
     return null;
   }
   // Name (libxl keeps the stored one if the domain has none) and uuid.
-  if (d.name !== null) setField(cInfo, 'name', str(d.name), ['type', 'hap', 'oos', 'ssidref', 'ssid_label']);
-  setField(cInfo, 'uuid', str(d.uuid), ['type', 'hap', 'oos', 'ssidref', 'ssid_label', 'name', 'domid']);
+  if (d.name !== null) setField(cInfo, domain_create_info, 'name', str(d.name));
+  setField(cInfo, domain_create_info, 'uuid', d.uuid === NIL_UUID ? undefined : str(d.uuid));
 
   const type = (getStr(cInfo, 'type') ?? 'pv').toLowerCase();
   const maxVcpus = Number(getNum(bInfo, 'max_vcpus') ?? 0n);
   const bits = await onlineVcpus(ctx, d, type, maxVcpus);
-  setField(bInfo, 'avail_vcpus', bits.length ? { t: 'arr', items: bits.map(num) } : undefined, ['max_vcpus']);
+  setField(bInfo, domain_build_info, 'avail_vcpus', bits.length ? { t: 'arr', items: bits.map(num) } : undefined);
 
   // Memory: xenstore's target plus libxl's fudge; static-max as max_memkb.
   const target = await xsRead(xs, `/local/domain/${d.domid}/memory/target`);
@@ -241,16 +282,19 @@ export async function retrieveConfig(ctx: LibxlContext, d: Dominfo, opts: Detail
     warn(`Domain ${d.domid}: Fail to get memory target`);
     return null;
   }
-  const storedMax = getNum(bInfo, 'max_memkb') ?? 0n;
-  const storedTarget = getNum(bInfo, 'target_memkb') ?? 0n;
-  const video = getNum(bInfo, 'video_memkb') ?? 0n;
-  // LIBXL_MAXMEM_CONSTANT for HVM guests with room above the target.
+  // Absent fields hold LIBXL_MEMKB_DEFAULT, and C adds in uint64_t: a stored
+  // config without video_memkb (dom0's) comes out one KiB below its target.
+  const storedMax = getNum(bInfo, 'max_memkb') ?? MEMKB_DEFAULT;
+  const storedTarget = getNum(bInfo, 'target_memkb') ?? MEMKB_DEFAULT;
+  const video = getNum(bInfo, 'video_memkb') ?? MEMKB_DEFAULT;
+  // libxl__get_targetmem_fudge: LIBXL_MAXMEM_CONSTANT for HVM guests with room above the target.
   const fudge = video + (type === 'hvm' && storedMax > storedTarget ? 1024n : 0n);
-  setField(bInfo, 'max_memkb', num(BigInt(staticMax)), ['avail_vcpus', 'max_vcpus', 'vcpu_soft_affinity', 'vcpu_hard_affinity', 'nodemap', 'cpumap']);
-  setField(bInfo, 'target_memkb', num(BigInt(target) + fudge), ['max_memkb']);
+  const memkb = (v: bigint): JNode | undefined => (v & U64) === MEMKB_DEFAULT ? undefined : num(v & U64);
+  setField(bInfo, domain_build_info, 'max_memkb', memkb(BigInt(staticMax)));
+  setField(bInfo, domain_build_info, 'target_memkb', memkb(BigInt(target) + fudge));
 
-  if (opts.schedParams) {
-    const sp = opts.schedParams(d.domid);
+  {
+    const sp = (opts.schedParams ?? ((x: Dominfo) => schedParams(ctx, x)))(d);
     if (!sp) {
       warn(`Domain ${d.domid}: Fail to get scheduler parameters`);
       return null;
@@ -262,7 +306,7 @@ export async function retrieveConfig(ctx: LibxlContext, d: Dominfo, opts: Detail
       if (f === 'sched') entries.push([f, str(sp.sched)]);
       else if (typeof v === 'number' && v !== -1) entries.push([f, num(v)]);
     }
-    setField(bInfo, 'sched_params', { t: 'map', entries });
+    setField(bInfo, domain_build_info, 'sched_params', { t: 'map', entries });
   }
 
   // Devices that are gone from xenstore are dropped; a removable disk with
@@ -294,8 +338,8 @@ async function mergeRemovable(ctx: LibxlContext, domid: number, disks: JNode[]):
       if (!be || (await xsRead(xs, `${be}/dev`)) !== vdev) continue;
       const params = await xsRead(xs, `${be}/params`);
       if (!params) {
-        setField(disk, 'pdev_path', str(''), ['backend_domname', 'backend_domid']);
-        setField(disk, 'format', str('empty'), ['vdev', 'pdev_path']);
+        setField(disk, device_disk, 'pdev_path', str(''));
+        setField(disk, device_disk, 'format', str('empty'));
       }
     }
   }
@@ -309,5 +353,6 @@ export async function listDetails(ctx: LibxlContext, doms: readonly Dominfo[], o
     if (!cfg) continue;
     items.push({ t: 'map', entries: [['domid', num(d.domid)], ['config', cfg]] });
   }
-  return renderJson({ t: 'arr', items });
+  // yajl ends the document with a newline and xl's puts() adds another.
+  return renderJson({ t: 'arr', items }) + '\n';
 }

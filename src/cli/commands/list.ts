@@ -1,10 +1,9 @@
-// `xl list [-l] [-v] [-Z] [-c] [--json] [Domain]`, as C main_list /
+// `xl list [-l] [-v] [-Z] [-c] [-n] [--json] [Domain]`, as C main_list /
 // list_domains print it (tools/xl/xl_info.c). Kept light: `-l` loads its
 // module only when asked.
 import type { LibxlContext } from '../../libxl/context.js';
 import { domainInfo, listDomainInfo, xsReadOrNull, type Dominfo } from '../../libxl/domains.js';
 import { findDomain, withContext } from '../domain.js';
-import { Exit } from '../errors.js';
 import { sprintf } from '../format.js';
 import { err, out } from '../output.js';
 import type { CommandContext } from '../types.js';
@@ -16,6 +15,24 @@ export interface ListFlags {
   verbose: boolean;
   context: boolean;
   cpupool: boolean;
+  numa?: boolean;
+}
+
+/**
+ * xl's print_bitmap over `len` bits: ranges "0-3,6", "all" when every bit
+ * from 0 is set, "none" when none is.
+ */
+export function bitmapText(set: ReadonlySet<number>, len: number): string {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < len; i++) {
+    if (!set.has(i)) continue;
+    const start = i;
+    while (i + 1 < len && set.has(i + 1)) i++;
+    runs.push([start, i]);
+  }
+  if (runs.length === 0) return 'none';
+  if (runs.length === 1 && runs[0][0] === 0 && runs[0][1] === len - 1) return 'all';
+  return runs.map(([a, b]) => (b > a ? `${a}-${b}` : `${a}`)).join(',');
 }
 
 /** The six state letters: r b p s <reason> d. */
@@ -42,11 +59,12 @@ export function listHeader(f: ListFlags): string {
   if (f.verbose) s += '   UUID                            Reason-Code\tSecurity Label';
   if (f.context && !f.verbose) s += '   Security Label';
   if (f.cpupool) s += '         Cpupool';
+  if (f.numa) s += ' NODE Affinity';
   return s + '\n';
 }
 
-/** One row; `pool` is the cpupool name for -c (null prints as glibc does). */
-export function listRow(d: Dominfo, f: ListFlags, pool?: string | null): string {
+/** One row; `pool` is the cpupool name for -c (null prints as glibc does), `nodes` the -n text. */
+export function listRow(d: Dominfo, f: ListFlags, pool?: string | null, nodes?: string): string {
   let s = sprintf('%-40s %5d %5lu %5d     %s  %8.1f', d.name, d.domid, memMiB(d), d.vcpuOnline, stateLetters(d), cpuSeconds(d));
   if (f.verbose) {
     s += ' ' + d.uuid;
@@ -54,6 +72,7 @@ export function listRow(d: Dominfo, f: ListFlags, pool?: string | null): string 
   }
   if (f.verbose || f.context) s += sprintf(' %16s', d.ssidLabel ?? '-');
   if (f.cpupool) s += sprintf('%16s', pool);
+  if (f.numa) s += ' ' + nodes;
   return s + '\n';
 }
 
@@ -82,7 +101,6 @@ async function poolNames(ctx: LibxlContext, doms: readonly Dominfo[]): Promise<(
 export async function run(ctx: CommandContext): Promise<number> {
   const f: ListFlags = { verbose: false, context: false, cpupool: false };
   let details = false;
-  let numa = false;
   let json = false;
   const opts = ctx.options();
   for (const { opt } of opts) {
@@ -90,7 +108,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     else if (opt === 'v') f.verbose = true;
     else if (opt === 'Z') f.context = true;
     else if (opt === 'c') f.cpupool = true;
-    else if (opt === 'n') numa = true;
+    else if (opt === 'n') f.numa = true;
     else if (opt === 'json') json = true;
   }
   const args = opts.operands;
@@ -98,7 +116,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx.help('list');
     return 1;
   }
-  if (numa && !details && !json) throw new Exit(1, 'xl: list -n (NUMA node affinity) is not implemented yet\n');
 
   return withContext(async (lctx) => {
     let doms: Dominfo[];
@@ -115,7 +132,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     if (details) {
       const { listDetails } = await import('../../libxl/domain-config.js');
-      out(await listDetails(lctx, doms));
+      // libxl logs why it skips a domain (dom0 has no stored config).
+      out(await listDetails(lctx, doms, { warn: (m) => err(`libxl: error: ${m}\n`) }));
       return 0;
     }
     if (json) {
@@ -123,9 +141,15 @@ export async function run(ctx: CommandContext): Promise<number> {
       return 0;
     }
     const pools = f.cpupool ? await poolNames(lctx, doms) : [];
+    let nodes: string[] = [];
+    if (f.numa) {
+      const xc = lctx.xc();
+      const nrNodes = xc.physinfo().nrNodes;
+      nodes = doms.map((d) => bitmapText(new Set(xc.getNodeAffinity(d.domid)), nrNodes));
+    }
     let text = listHeader(f);
     doms.forEach((d, i) => {
-      text += listRow(d, f, pools[i]);
+      text += listRow(d, f, pools[i], nodes[i]);
     });
     out(text);
     return 0;

@@ -152,6 +152,17 @@ describe('bundle layout (dist/meta.json)', () => {
     expect(loadedWith(version![0]).filter((i) => heavy.test(i))).toEqual([]);
   });
 
+  it('xl list (without -l) loads no zod, execa, config parser or domain builder', () => {
+    const { outputs } = meta();
+    const list = Object.entries(outputs).find(([, o]) => o.entryPoint === 'src/cli/commands/list.ts');
+    expect(list).toBeDefined();
+    const inputs = loadedWith(list![0]);
+    expect(inputs).toContain('src/libxl/domains.ts');
+    expect(inputs.filter((i) => heavy.test(i))).toEqual([]);
+    // -l's module (it reuses the config parser's JSON model) comes in on demand only.
+    expect(inputs).not.toContain('src/libxl/domain-config.ts');
+  });
+
   it('leaves koffi to node_modules', () => {
     const inputs = Object.values(meta().outputs).flatMap((o) => Object.keys(o.inputs));
     expect(inputs.filter((i) => i.includes('node_modules/koffi/'))).toEqual([]);

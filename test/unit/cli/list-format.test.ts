@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuSeconds, listHeader, listJson, listRow, memMiB, stateLetters } from '../../../src/cli/commands/list.js';
+import { bitmapText, cpuSeconds, listHeader, listJson, listRow, memMiB, stateLetters } from '../../../src/cli/commands/list.js';
 import { strtolDomid } from '../../../src/cli/commands/domname.js';
 import type { Dominfo } from '../../../src/libxl/domains.js';
 
@@ -48,6 +48,18 @@ describe('xl list formatting', () => {
     expect(listRow(dom({ uuid: u, shutdown: true, shutdownReason: 3 }), { ...plain, verbose: true }).slice(79))
       .toBe(` ${u}        3 ${' '.repeat(15)}-\n`);
     expect(listRow(dom({}), { ...plain, context: true }).endsWith(`${' '.repeat(16)}-\n`)).toBe(true);
+  });
+
+  it('-n adds " NODE Affinity" and print_bitmap\'s ranges', () => {
+    expect(listHeader({ ...plain, numa: true })).toMatch(/Time\(s\) NODE Affinity\n$/);
+    expect(listRow(dom({}), { ...plain, numa: true }, undefined, 'all').endsWith('       0.0 all\n')).toBe(true);
+    expect(bitmapText(new Set([0]), 1)).toBe('all');
+    expect(bitmapText(new Set([0, 1, 2, 3]), 4)).toBe('all');
+    expect(bitmapText(new Set(), 4)).toBe('none');
+    expect(bitmapText(new Set([1, 2, 3]), 4)).toBe('1-3');
+    expect(bitmapText(new Set([0, 1, 3]), 4)).toBe('0-1,3');
+    expect(bitmapText(new Set([0, 2, 4, 5, 6]), 8)).toBe('0,2,4-6');
+    expect(bitmapText(new Set([9]), 4)).toBe('none'); // beyond nr_nodes
   });
 
   it('cpupool column is %16s of the pool name', () => {
