@@ -24,6 +24,9 @@ export function bzImagePayload(b: Buffer): Buffer {
   return b.subarray(start, start + len);
 }
 
+/** A well-formed kernel whose compression this xl cannot undo yet. */
+export class UnpackError extends Error {}
+
 /** The vmlinux ELF inside a bzImage. */
 export function unwrapBzImage(b: Buffer): Buffer {
   const payload = bzImagePayload(b);
@@ -39,7 +42,9 @@ export function unwrapBzImage(b: Buffer): Buffer {
     }
     return out;
   } catch (e) {
-    if (e instanceof DecompressError) throw new KernelFormatError(`bzImage: ${e.message}`);
+    if (e instanceof DecompressError) {
+      throw e.unsupported ? new UnpackError(`${kind}-compressed bzImage: ${e.message}`) : new KernelFormatError(`bzImage: ${e.message}`);
+    }
     throw e;
   }
 }

@@ -1,11 +1,12 @@
 // Compressed kernel payloads and ramdisks, recognised by magic (as
 // xg_dom_bzimageloader.c does). Node's zlib covers gzip, and zstd where the
-// running Node has zlib.zstdDecompressSync (22.15+). Other formats come from
-// npm decompressors once they are dependencies; until then xz falls back to
-// dom0's `xz` program (INTERIM: Node 20 has no xz; see the issue 5 report for
-// the package to add).
+// running Node has zlib.zstdDecompressSync (22.15+). INTERIM until npm
+// decompressors are dependencies (issue 5 report: fzstd for zstd, an xz
+// package): zstd uses the fzstd package when installed, else dom0's `zstd`;
+// xz runs dom0's `xz` program (Debian's Xen packages pull in xz-utils).
 
 import { spawnSync } from 'node:child_process';
+import { createRequire as requireFrom } from 'node:module';
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,10 @@ export function detectCompression(b: Uint8Array): Compression | null {
   return null;
 }
 
-export class DecompressError extends Error {}
+export class DecompressError extends Error {
+  /** True when the format is fine but this xl has no decoder for it. */
+  constructor(message: string, readonly unsupported = false) { super(message); }
+}
 
 type Decoder = (data: Buffer) => Buffer;
 
@@ -67,21 +71,47 @@ function viaProgram(prog: string, args: string[]): Decoder {
   };
 }
 
-/** How each format is decoded here; absent ones are reported as unsupported. */
-export const DECODERS: Partial<Record<Compression, Decoder>> = {
-  gzip: (d) => zlib.gunzipSync(d),
-  xz: viaProgram('xz', ['-dc', '--single-stream']),
-  ...(zstdSync ? { zstd: (d: Buffer) => zstdSync(d) } : {}),
+/** An npm decompressor if it is installed (not a dependency yet: see the header). */
+function optionalPackage<T>(name: string): T | null {
+  try {
+    return requireFrom(import.meta.url)(name) as T;
+  } catch {
+    return null;
+  }
+}
+
+function programExists(prog: string): boolean {
+  return spawnSync(prog, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** zstd: Node's zlib (22.15+), else the fzstd package, else dom0's zstd program. */
+function zstdDecoder(): Decoder | undefined {
+  if (zstdSync) return (d) => zstdSync(d);
+  const fzstd = optionalPackage<{ decompress: (b: Uint8Array) => Uint8Array }>('fzstd');
+  if (fzstd) return (d) => Buffer.from(fzstd.decompress(d));
+  return programExists('zstd') ? viaProgram('zstd', ['-dc']) : undefined;
+}
+
+/** How each format is decoded here, looked up when first needed; absent ones are reported as unsupported. */
+const DECODER_FACTORIES: Partial<Record<Compression, () => Decoder | undefined>> = {
+  gzip: () => (d) => zlib.gunzipSync(d),
+  xz: () => viaProgram('xz', ['-dc', '--single-stream']),
+  zstd: zstdDecoder,
+};
+const decoders = new Map<Compression, Decoder | undefined>();
+const decoderFor = (kind: Compression): Decoder | undefined => {
+  if (!decoders.has(kind)) decoders.set(kind, DECODER_FACTORIES[kind]?.());
+  return decoders.get(kind);
 };
 
 /** npm packages that would decode the formats Node cannot (for the error text). */
 const WANTED: Partial<Record<Compression, string>> = { xz: '@napi-rs/lzma', zstd: 'fzstd', lz4: 'lz4js', bzip2: 'seek-bzip' };
 
 export function decompress(kind: Compression, data: Buffer): Buffer {
-  const dec = DECODERS[kind];
+  const dec = decoderFor(kind);
   if (!dec) {
     const pkg = WANTED[kind];
-    throw new DecompressError(`${kind}-compressed payload is not supported${pkg ? ` (needs the npm package ${pkg})` : ''}`);
+    throw new DecompressError(`cannot unpack ${kind} data yet${pkg ? ` (needs the npm package ${pkg})` : ''}`, true);
   }
   try {
     return dec(data);

@@ -13,7 +13,7 @@
 // (too little memory), BuildStepError (which step failed and why).
 // Imports only src/privcmd and node built-ins.
 export { KernelFormatError, parseElf, pvParams, isElf, XEN_ELFNOTES, type XenElf, type PvParams } from './elf.js';
-export { isBzImage, unwrapBzImage, bzImagePayload } from './bzimage.js';
+export { isBzImage, unwrapBzImage, bzImagePayload, UnpackError } from './bzimage.js';
 export { detectCompression, decompress, DecompressError, type Compression } from './decompress.js';
 export { planLayout, buildPageTables, LayoutError, type PvLayout } from './layout.js';
 export { buildPv, BuildStepError, type PvImage, type PvBuildInput, type PvBuildResult } from './x86-pv.js';

@@ -63,6 +63,9 @@ function ramdiskBytes(r: Buffer): Buffer {
   }
 }
 
+/** SUPERPAGE_2MB_SHIFT: order of the extents meminit_pv asks for first. */
+const SUPERPAGE_SHIFT = 9;
+
 async function step<T>(name: string, trace: PvBuildInput['trace'], fn: () => T | Promise<T>): Promise<T> {
   trace?.(name);
   try {
@@ -85,8 +88,17 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
   // meminit_pv
   await step('set address size', trace, () => bc.setAddressSize(domid, 64));
   if (input.claim) await step('claim pages', trace, () => bc.claimPages(domid, totalPages));
-  const p2m = await step('populate physmap', trace, () =>
-    bc.populatePhysmap(domid, Array.from({ length: totalPages }, (_, i) => BigInt(i))));
+  // 2 MiB extents first, as many as Xen has, then 4 KiB pages for the rest.
+  const p2m = await step('populate physmap', trace, () => {
+    const supers = totalPages >> SUPERPAGE_SHIFT;
+    const got = bc.populatePhysmap(domid, Array.from({ length: supers }, (_, i) => BigInt(i << SUPERPAGE_SHIFT)),
+      SUPERPAGE_SHIFT, 0, { partial: true });
+    const map: bigint[] = [];
+    for (const mfn of got) for (let k = 0n; k < BigInt(1 << SUPERPAGE_SHIFT); k++) map.push(mfn + k);
+    const rest = Array.from({ length: totalPages - map.length }, (_, i) => BigInt(map.length + i));
+    if (rest.length) map.push(...bc.populatePhysmap(domid, rest));
+    return map;
+  });
   if (input.claim) await step('cancel claim', trace, () => bc.claimPages(domid, 0));
 
   /** Map `pages` guest pages from `pfn` writable, run fn on their bytes, unmap. */

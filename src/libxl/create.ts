@@ -8,7 +8,7 @@
 
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../config-parser/index.js';
-import { buildPv, BuildStepError, KernelFormatError, LayoutError, loadPvKernel } from '../domain-builder/index.js';
+import { buildPv, BuildStepError, KernelFormatError, LayoutError, UnpackError, loadPvKernel } from '../domain-builder/index.js';
 import { BuildCalls } from '../privcmd/build-calls.js';
 import { PrivcmdError } from '../privcmd/errors.js';
 import type { XenStoreOps } from '../xenstore-client/client.js';
@@ -261,6 +261,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
         return loadPvKernel(kernelFile);
       } catch (e) {
         if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen PV kernel (${e.message})`);
+        if (e instanceof UnpackError) throw new Error(`kernel ${kernelPath}: ${e.message}`);
         throw e;
       }
     });
@@ -321,9 +322,9 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     }));
 
     await at('saving domain configuration', async () => {
-      // libxl__userdata_store: write a temporary file, then rename over.
+      // libxl__userdata_store: a temporary file renamed over; the JSON is stored with its C string's NUL.
       const path = `${opts.libDir ?? XEN_LIB_DIR}/userdata-d.${id}.${v.uuid}.libxl-json`;
-      await writeFile(`${path}.new`, savedConfigJson(config, opts.xenVersion ?? '4.17'), { mode: 0o600 });
+      await writeFile(`${path}.new`, `${savedConfigJson(config, opts.xenVersion ?? '4.17')}\0`, { mode: 0o600 });
       await rename(`${path}.new`, path);
     });
 

@@ -127,9 +127,10 @@ export class BuildCalls {
   /**
    * XENMEM_populate_physmap of `gpfns` (extents of 2^order pages). For a PV
    * guest Xen writes each extent's first MFN back; returns them. Throws when
-   * Xen gives fewer extents than asked (out of memory).
+   * Xen gives fewer extents than asked (out of memory), unless `partial`
+   * (superpages: take what Xen has, the caller fills the rest with 4k pages).
    */
-  populatePhysmap(domid: number, gpfns: readonly bigint[], order = 0, memFlags = 0): bigint[] {
+  populatePhysmap(domid: number, gpfns: readonly bigint[], order = 0, memFlags = 0, opts: { partial?: boolean } = {}): bigint[] {
     const out: bigint[] = [];
     for (let first = 0; first < gpfns.length; first += POPULATE_BATCH) {
       const chunk = gpfns.slice(first, first + POPULATE_BATCH);
@@ -140,11 +141,13 @@ export class BuildCalls {
         const b = get(L.size);
         encode(L, { extent_start: arr.addr, nr_extents: BigInt(chunk.length), extent_order: order, mem_flags: memFlags, domid }, b.view);
         const done = this.memop(XENMEM_BUILD.populate_physmap, b.addr, `populate_physmap (domid ${domid})`);
-        if (done !== chunk.length) {
+        if (done !== chunk.length && !opts.partial) {
           throw new PrivcmdError(12, 'populate_physmap', `domid ${domid}: got ${done} of ${chunk.length} extents`, 'xen');
         }
-        for (let i = 0; i < chunk.length; i++) out.push(arr.view.readBigUInt64LE(i * 8));
+        for (let i = 0; i < done; i++) out.push(arr.view.readBigUInt64LE(i * 8));
+        return done;
       });
+      if (out.length < first + chunk.length) break; // partial: Xen ran out of such extents
     }
     return out;
   }

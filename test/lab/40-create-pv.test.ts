@@ -29,13 +29,21 @@ D=${domid}; U=$(xenstore-read /local/domain/$D/vm)
     .replace(/\s+\.[ .]*\(/g, ' (');
 }
 
+/** The domain's libxl-json userdata file, uuid and name normalised. */
+async function userdata(name: string): Promise<string> {
+  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const r = await dom0sh(`cat /var/lib/xen/userdata-d.${domid}.*.libxl-json`);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout.replace(/"uuid": "[^"]*"/, '"uuid": "UUID"').replace(`"${name}"`, '"NAME"');
+}
+
 async function destroyIfThere(name: string): Promise<void> {
   await dom0sh(`xl domid ${name} >/dev/null 2>&1 && xl destroy ${name}; true`);
 }
 
 describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
   afterAll(async () => {
-    for (const n of [OURS, THEIRS, BAD]) await destroyIfThere(n);
+    for (const n of [OURS, THEIRS, BAD, 'h8-lab-paused', 'h8-lab-fail']) await destroyIfThere(n);
   });
 
   it('boots pv.cfg to its marker; the C xl lists it; the tree matches the C xl; C xl destroy removes it', async () => {
@@ -60,6 +68,11 @@ describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
     const cMs = Date.now() - c0;
     console.log(`xl create pv.cfg wall time: ours ${oursMs} ms, C xl ${cMs} ms (Xen ${XEN})`);
     expect(await tree(OURS)).toBe(await tree(THEIRS));
+    // The saved config (libxl-json userdata) as the C libxl writes it, so `xl list -l` and reboot find it.
+    expect(await userdata(OURS)).toBe(await userdata(THEIRS));
+    const listL = await dom0(['xl', 'list', '-l', OURS]);
+    expect(listL.code, listL.stderr).toBe(0);
+    expect(listL.stdout).toContain(`"name": "${OURS}"`);
 
     const domid = (await dom0ok(['xl', 'domid', OURS])).trim();
     await dom0ok(['xl', 'destroy', OURS]);
@@ -69,6 +82,17 @@ describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
     }
     await dom0ok(['xl', 'destroy', THEIRS]);
   }, 900_000);
+
+  it('-p leaves the guest paused; the C xl unpause starts it', async () => {
+    const name = 'h8-lab-paused';
+    await dom0sh(`rm -f /var/log/xen/console/guest-${name}.log`);
+    const r = await dom0(['/project/bin/xl', 'create', '-p', '/lab/guests/pv.cfg', `name="${name}"`], 400);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await dom0ok(['xl', 'list', name])).toMatch(new RegExp(`^${name}\\s+\\d+\\s+128\\s+1\\s+--p---`, 'm'));
+    await dom0ok(['xl', 'unpause', name]);
+    await waitFor('the guest marker', 180, async () => (await guestConsole(name)).includes('LAB-GUEST-READY'));
+    await dom0ok(['xl', 'destroy', name]);
+  }, 600_000);
 
   it('a file that is not a PV kernel: one-line error naming the step, no domain left', async () => {
     const r = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', `name="${BAD}"`, 'kernel="/lab/guests/pv.cfg"'], 120);

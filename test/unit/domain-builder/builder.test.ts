@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   KernelFormatError, LayoutError, buildPageTables, bzImagePayload, detectCompression, loadPvKernel, parseElf,
-  planLayout, pvParams, unwrapBzImage,
+  planLayout, pvParams, unwrapBzImage, UnpackError,
 } from '../../../src/domain-builder/index.js';
 
 const VIRT_BASE = 0xffffffff80000000n;
@@ -90,6 +90,12 @@ describe('bzImage', () => {
     old.writeUInt16LE(0x206, 0x206);
     expect(() => unwrapBzImage(old)).toThrow(/too old/);
   });
+  it('a format this xl cannot unpack yet is an UnpackError naming the package, not a bad kernel', () => {
+    const lz4 = Buffer.concat([Buffer.from([0x02, 0x21, 0x4c, 0x18]), Buffer.alloc(20), Buffer.from([1, 0, 0, 0])]);
+    expect(() => unwrapBzImage(makeBzImage(lz4))).toThrow(UnpackError);
+    expect(() => unwrapBzImage(makeBzImage(lz4))).toThrow(/lz4-compressed bzImage: cannot unpack lz4 data yet \(needs the npm package lz4js\)/);
+  });
+
   it('recognises every format by magic', () => {
     expect(detectCompression(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).toBe('xz');
     expect(detectCompression(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe('zstd');

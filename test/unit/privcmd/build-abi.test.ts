@@ -112,6 +112,16 @@ describe('BuildCalls', () => {
     expect(() => bc.populatePhysmap(5, [0n, 1n])).toThrow(/got 1 of 2/);
   });
 
+  it('populate_physmap with partial: the extents Xen gave, no error', () => {
+    const { bc } = recorder(0x15, (_op, args, mem) => {
+      const r = mem.at(args[1], 32);
+      expect(r.readUInt32LE(16)).toBe(9); // extent_order
+      mem.at(r.readBigUInt64LE(0), 8).writeBigUInt64LE(0x200n, 0);
+      return 1;
+    });
+    expect(bc.populatePhysmap(5, [0n, 512n, 1024n], 9, 0, { partial: true })).toEqual([0x200n]);
+  });
+
   it('alloc_unbound returns the port; mmuext pins for the foreign domain', () => {
     const { bc, calls } = recorder(0x15, (op, args, mem) => {
       if (op === 32) {
