@@ -4,7 +4,7 @@
 
 const commonPackages = [
   'busybox-static', 'bash', 'coreutils', 'util-linux', 'mount', 'iproute2', 'bridge-utils', 'kmod', 'mawk', 'sed',
-  'grep', 'findutils', 'procps', 'gzip', 'xz-utils',
+  'grep', 'findutils', 'procps', 'gzip', 'xz-utils', 'zstd',
   'qemu-system-xen', 'qemu-system-data', 'seabios', 'ipxe-qemu',
 ];
 
