@@ -15,3 +15,9 @@ export {
   toDominfo, xsReadOrNull, InvalidDomainError, LIBXL_ERROR,
   type Dominfo,
 } from './domains.js';
+export { pauseDomain, unpauseDomain, renameDomain } from './domain-control.js';
+export { destroyDomain, parseBackendPath, type DestroyOptions, type HotplugRun } from './destroy.js';
+export { listDetails, retrieveConfig, schedParams, parseJNode, type DetailsOptions, type SchedParams } from './domain-config.js';
+export { qmpExecute, qmpSocketPath } from './qmp.js';
+export { LibxlError, domainType, xsRead, xsDirectory, xsRm, xsPathCleanup, type DomainType } from './xs-util.js';
+export { XEN_LIB_DIR, XEN_RUN_DIR } from './paths.js';

@@ -15,10 +15,12 @@ export interface Dom0Result {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** The signal that ended the command, if one did. */
+  signal?: string | null;
 }
 
 function text(r: ExecResult): Dom0Result {
-  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), timedOut: r.timedOut };
+  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), timedOut: r.timedOut, signal: r.signal };
 }
 
 /** Run a program in dom0 (no shell). */

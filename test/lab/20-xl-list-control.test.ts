@@ -1,0 +1,239 @@
+// Our xl list / domid / domname / rename / pause / unpause / destroy next to Debian's C xl on the same guests:
+// guests are created with the C xl, outputs are compared with the C xl's on the same state (only Time(s) masked),
+// and what our control commands do is checked with the C xl and xenstore-ls.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { XEN, dom0, dom0ok, dom0sh, waitFor, type Dom0Result } from './lab.js';
+
+const OURS = '/project/bin/xl';
+const P = 'xlt20'; // guest names unique to this file
+const RUN = `${P}-run`;
+const PAUSED = `${P}-paused`;
+const DISK = `/tmp/${P}-disk.img`;
+
+/** C xl create of pv-devices.cfg with our own disk copy (the lab's image is in use elsewhere). */
+const createDevices = (name: string, disk: string) =>
+  dom0sh(`cp /lab/guests/disk.img ${disk} && xl create /lab/guests/pv-devices.cfg 'name="${name}"' 'disk=["file:${disk},xvda,w"]'`, 180);
+
+/**
+ * Time(s) is the 9 characters after column 70 of each domain row. Rows of other people's guests (the lab is
+ * shared while developing) are dropped: their r/b state can change between two calls.
+ */
+const maskTime = (text: string) =>
+  text.split('\n')
+    .filter((l, i) => i === 0 || l === '' || l.startsWith('Domain-0 ') || l.startsWith(`${P}-`))
+    .map((l, i) => (i > 0 && l.length >= 79 ? l.slice(0, 70) + ' T.T'.padStart(9) + l.slice(79) : l)).join('\n');
+
+/**
+ * Run the C xl, ours, the C xl again with the same arguments; when both C runs agree (masked), ours must match.
+ * Other guests on the lab may change between the calls, so a disagreeing pair is retried.
+ */
+async function compareWithC(args: string, mask = maskTime): Promise<{ c: string; ours: string; code: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await dom0sh(
+      `xl ${args} >/tmp/${P}-c1 2>/tmp/${P}-c1e; echo $? >/tmp/${P}-c1s; ` +
+      `${OURS} ${args} >/tmp/${P}-o 2>/tmp/${P}-oe; echo $? >/tmp/${P}-os; ` +
+      `xl ${args} >/tmp/${P}-c2 2>/dev/null; ` +
+      `for f in c1 c1s o os c2; do cat /tmp/${P}-$f; echo "@@@"; done`);
+    const [c1, c1s, o, os, c2] = r.stdout.split('@@@\n');
+    // See ours(): one death of our xl is retried.
+    if ((Number(os) === 7 || Number(os) >= 128) && attempt === 0) {
+      console.warn(`our xl died on "${args}" (status ${os.trim()}), retrying once`);
+      continue;
+    }
+    if (mask(c1) === mask(c2) || attempt === 4) {
+      expect(Number(os), `exit status of ours for "${args}"`).toBe(Number(c1s));
+      return { c: mask(c1), ours: mask(o), code: Number(os) };
+    }
+  }
+}
+
+/**
+ * Our xl has died a few times in a hundred runs on a busy shared lab, never when the lab was quiet (86 runs):
+ * SIGSEGV inside node (a shared_ptr copy), other signals, node's exit status 7; the lab's TCG is known to corrupt
+ * multi-threaded processes. Such a death is reported and retried once; a second one fails the test.
+ */
+const died = (r: Dom0Result) => r.timedOut || !!r.signal || r.code === 7 || r.code >= 128;
+async function ours(args: string[], timeout = 120): Promise<Dom0Result> {
+  const run = () => dom0sh(`${OURS} ${args.map((a) => `'${a}'`).join(' ')}; exit $?`, timeout);
+  const r = await run();
+  if (!died(r)) return r;
+  console.warn(`our xl died on "${args.join(' ')}": code ${r.code}, signal ${r.signal}, timedOut ${r.timedOut}, ` +
+    `stderr ${JSON.stringify(r.stderr.slice(0, 300))}; retrying once`);
+  return run();
+}
+
+const domidOf = async (name: string) => Number((await dom0ok(['xl', 'domid', name])).trim());
+const uuidOf = async (domid: number) => (await dom0ok(['xenstore-read', `/local/domain/${domid}/vm`])).trim().replace('/vm/', '');
+
+describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
+  beforeAll(async () => {
+    await dom0sh(`for n in ${RUN} ${PAUSED} ${P}-c ${P}-o; do xl destroy $n 2>/dev/null; done; true`);
+    const a = await createDevices(RUN, DISK);
+    expect(a.code, a.stderr).toBe(0);
+    const b = await dom0sh(`xl create -p /lab/guests/pv.cfg 'name="${PAUSED}"'`, 120);
+    expect(b.code, b.stderr).toBe(0);
+    // The running guest settles once its kernel idles.
+    await waitFor(`${RUN} to run`, 120, async () => /-b----|r-----/.test(await dom0ok(['xl', 'list', RUN])));
+  });
+
+  afterAll(async () => {
+    await dom0sh(`for n in ${RUN} ${PAUSED} ${P}-c ${P}-o ${P}-renamed; do xl destroy $n 2>/dev/null; done; ` +
+      `rm -f /tmp/${P}-*; true`);
+  });
+
+  it.each([
+    [''], ['-v'], ['-Z'], ['-c'], ['-n'], ['-v -c -n'], ['-Z -c'], ['--verbose --cpupool'], ['0'], [RUN], [PAUSED],
+  ])('xl list %s matches the C xl', async (args) => {
+    const { c, ours } = await compareWithC(`list ${args}`);
+    expect(ours).toBe(c);
+    expect(c).toContain('Name ');
+  });
+
+  it('xl list <domid> and the paused guest\'s state letters', async () => {
+    const id = await domidOf(PAUSED);
+    const { c, ours } = await compareWithC(`list ${id}`);
+    expect(ours).toBe(c);
+    expect(ours).toMatch(new RegExp(`^${PAUSED} +${id} +128 +1 +--p--- `, 'm'));
+  });
+
+  it('xl list -l: the same JSON as the C xl for each guest', async () => {
+    for (const name of [RUN, PAUSED]) {
+      const c = await dom0(['xl', 'list', '-l', name]);
+      const o = await ours(['list', '-l', name]);
+      expect(o.code, o.stderr).toBe(c.code);
+      expect(JSON.parse(o.stdout)).toEqual(JSON.parse(c.stdout));
+      expect(o.stdout).toBe(c.stdout);
+    }
+  });
+
+  it('xl list -l for dom0 alone: empty array, a one-line note, exit 0 like the C xl', async () => {
+    const c = await dom0(['xl', 'list', '-l', '0']);
+    const o = await ours(['list', '-l', '0']);
+    expect(o.stdout).toBe(c.stdout);
+    expect(o.code).toBe(c.code);
+    expect(o.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('xl domid and xl domname agree with the C xl', async () => {
+    for (const args of [`domid ${RUN}`, `domid Domain-0`, `domname 0`, `domname ${await domidOf(PAUSED)}`]) {
+      const { c, ours } = await compareWithC(args, (s) => s);
+      expect(ours).toBe(c);
+    }
+  });
+
+  it.each([
+    ['domid no-such-guest'], ['domname 4000'], ['domname abc'], ['domname ""'],
+    ['list no-such-guest'], ['list 4000'], ['list a b'],
+    ['pause no-such-guest'], ['unpause no-such-guest'], ['destroy no-such-guest'], ['destroy 4000'], ['destroy 0'],
+    ['rename no-such-guest x'],
+  ])('bad input: xl %s exits like the C xl, with one line', async (args) => {
+    const c = await dom0sh(`xl ${args}`);
+    const o = await ours(args === 'domname ""' ? ['domname', ''] : args.split(' '));
+    expect(o.code, o.stderr).toBe(c.code);
+    if (c.code !== 0) {
+      // The C xl's own message where it has one line; ours adds the reason on that line.
+      const cLast = c.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('libxl: ')).join('\n');
+      expect(o.stderr.startsWith(cLast.split('\n')[0].replace(/\.$/, '')), `${o.stderr} vs ${c.stderr}`).toBe(true);
+    }
+    expect(o.stdout).toBe(c.stdout);
+    expect(o.stderr).not.toMatch(/\n {4}at /); // no stack trace
+  });
+
+  it('as a non-root user: exit status of the C xl and one line asking "are you root?"', async () => {
+    for (const args of ['list', `domid ${RUN}`, `pause ${RUN}`]) {
+      const c = await dom0sh(`setpriv --reuid=65534 --regid=65534 --clear-groups xl ${args}`);
+      const o = await dom0sh(`setpriv --reuid=65534 --regid=65534 --clear-groups ${OURS} ${args}; exit $?`);
+      expect(o.code).toBe(c.code);
+      expect(c.stderr).toContain('cannot init xl context');
+      expect(o.stderr).toMatch(/^xl: cannot init xl context: .*are you root\?\n$/);
+    }
+  });
+
+  it('pause and unpause: the C xl sees the p flag come and go', async () => {
+    const id = await domidOf(RUN);
+    expect((await ours(['pause', RUN])).code).toBe(0);
+    expect(await dom0ok(['xl', 'list', RUN])).toMatch(new RegExp(`^${RUN} +${id} .* --p--- `, 'm'));
+    expect((await ours(['unpause', String(id)])).code).toBe(0);
+    expect(await dom0ok(['xl', 'list', RUN])).not.toMatch(/--p---/);
+    // The guest created paused starts running under our unpause, and pauses again.
+    expect((await ours(['unpause', PAUSED])).code).toBe(0);
+    expect(await dom0ok(['xl', 'list', PAUSED])).not.toMatch(/--p---/);
+    expect((await ours(['pause', PAUSED])).code).toBe(0);
+    expect(await dom0ok(['xl', 'list', PAUSED])).toMatch(/--p---/);
+  });
+
+  it('rename: the C xl finds the new name, xenstore has it in both places; clashes fail like the C xl', async () => {
+    const id = await domidOf(PAUSED);
+    const uuid = await uuidOf(id);
+    expect((await ours(['rename', PAUSED, `${P}-renamed`])).code).toBe(0);
+    expect(await domidOf(`${P}-renamed`)).toBe(id);
+    expect((await dom0ok(['xenstore-read', `/vm/${uuid}/name`])).trim()).toBe(`${P}-renamed`);
+    const c = await dom0(['xl', 'rename', `${P}-renamed`, RUN]);
+    const o = await ours(['rename', `${P}-renamed`, RUN]);
+    expect(o.code).toBe(c.code);
+    expect(o.code).toBe(1);
+    expect(o.stderr).toMatch(new RegExp(`^Can't rename domain '${P}-renamed': Domain with name "${RUN}" already exists\\.\\n$`));
+    expect((await ours(['rename', String(id), PAUSED])).code).toBe(0);
+    expect((await dom0ok(['xl', 'list', PAUSED]))).toContain(PAUSED);
+  });
+
+  describe('destroy', () => {
+    /** Every xenstore path, with this guest's domid and uuid replaced, as a sorted list. */
+    async function xenstoreSnapshot(): Promise<string[]> {
+      return (await dom0ok(['xenstore-ls', '-f'])).trimEnd().split('\n').map((l) => l.replace(/ = .*$/, '')).sort();
+    }
+
+    /** What one destroy removed from xenstore, normalised, and what it left behind. */
+    async function destroyWith(xl: string, name: string, disk: string) {
+      const r = await createDevices(name, disk);
+      expect(r.code, r.stderr).toBe(0);
+      const id = await domidOf(name);
+      const uuid = await uuidOf(id);
+      // Both backends connected (state 4), so the snapshots of the two guests hold the same nodes.
+      await waitFor(`${name}'s devices to connect`, 90, async () => (await dom0sh(
+        `[ "$(xenstore-read /local/domain/0/backend/vbd/${id}/51712/state)" = 4 ] && ` +
+        `[ "$(xenstore-read /local/domain/0/backend/vif/${id}/0/state)" = 4 ] && ip link show vif${id}.0`)).code === 0);
+      const monitor = async () => (await dom0sh(`ps | grep -v grep | grep -c 'xl create.*${name}'`)).stdout.trim();
+      const before = await xenstoreSnapshot();
+      const userdata = (await dom0sh(`ls /var/lib/xen | grep -c '\\.${id}\\.${uuid}\\.'`)).stdout.trim();
+      const d = xl === OURS ? await ours(['destroy', name]) : await dom0([xl, 'destroy', name], 120);
+      expect(d.code, d.stderr).toBe(0);
+      expect(d.stderr).toBe('');
+      const after = await xenstoreSnapshot();
+      const norm = (p: string) => p.replaceAll(uuid, 'UUID').replace(new RegExp(`/${id}(/|$)`, 'g'), '/ID$1');
+      const removed = before.filter((p) => !after.includes(p)).map(norm).sort();
+      const leftovers = after.filter((p) => p.includes(uuid) || new RegExp(`/${id}(/|$)`).test(p));
+      return {
+        id, removed, leftovers, userdata,
+        nulls: (await dom0ok(['xenstore-ls', '-f'])).includes('(null)'),
+        listed: (await dom0ok(['xl', 'list'])).includes(name),
+        loop: (await dom0ok(['losetup', '-a'])).includes(disk),
+        vif: (await dom0sh(`ip link show vif${id}.0`)).code === 0,
+        monitorGone: await waitFor(`${name}'s xl monitor to exit`, 30, async () => (await monitor()) === '0'),
+        files: (await dom0sh(`ls /var/lib/xen | grep '\\.${id}\\.${uuid}\\.'`)).stdout,
+      };
+    }
+
+    it('tears a PV guest with vif and disk down exactly as far as the C xl does', async () => {
+      const c = await destroyWith('xl', `${P}-c`, `/tmp/${P}-c.img`);
+      const o = await destroyWith(OURS, `${P}-o`, `/tmp/${P}-o.img`);
+      expect(Number(o.userdata)).toBeGreaterThan(0);
+      for (const r of [c, o]) {
+        expect(r).toMatchObject({ leftovers: [], nulls: false, listed: false, loop: false, vif: false, monitorGone: true, files: '' });
+      }
+      expect(o.removed).toEqual(c.removed);
+      expect(o.removed).toContain('/local/domain/ID');
+    });
+
+    it('the C xl lists nothing of the destroyed running guest and the paused one goes too', async () => {
+      const id = await domidOf(RUN);
+      expect((await ours(['destroy', RUN], 120)).code).toBe(0);
+      expect((await ours(['destroy', `${await domidOf(PAUSED)}`], 120)).code).toBe(0);
+      const list = await dom0ok(['xl', 'list']);
+      expect(list).not.toContain(RUN);
+      expect(list).not.toContain(PAUSED);
+      expect((await dom0sh(`xenstore-ls /local/domain/${id}`)).code).not.toBe(0);
+      expect(await dom0ok(['losetup', '-a'])).not.toContain(DISK);
+    });
+  });
+});
