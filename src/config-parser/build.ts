@@ -1166,7 +1166,8 @@ function parseChannels(cfg: CfgReader, d: DomainConfig, failItem: FailItem, warn
     const v = r.value[i];
     if (v.type !== 'string') break;
     const chn = initStruct(device_channel);
-    chn.devid = i;
+    // 4.20's stable branch ("tools/xl: fix channel configuration setting", in 4.20.1+) leaves devid unset.
+    if (version === '4.17') chn.devid = i;
     let path: string | undefined;
     for (const pairText of splitList(v.value, ',')) {
       const pair = splitPair(pairText, version);

@@ -17,6 +17,13 @@ describe('dryRunCreate', () => {
     expect(JSON.parse(r.json).c_info).toEqual({ type: 'pv', name: 'a', uuid: '00000000-0000-4000-8000-000000000009', run_hotplug_scripts: 'True' });
     expect(r.warnings).toEqual([`${p}:3:1: warning: unknown key \`memroy' ignored (did you mean \`memory'?)`]);
   });
+  it('numbers channels on 4.17 only: 4.20.1+ xl leaves their devid unset', async () => {
+    const p = cfg('ch.cfg', 'name = "ch"\nkernel = "/k"\nchannel = [ "name=a,connection=pty", "name=b,connection=pty" ]\n');
+    const devids = async (xenVersion: '4.17' | '4.20') =>
+      JSON.parse((await dryRunCreate(p, [], { ...opts, xenVersion })).json).channels.map((c: { devid?: number }) => c.devid);
+    expect(await devids('4.17')).toEqual([0, 1]);
+    expect(await devids('4.20')).toEqual([undefined, undefined]);
+  });
   it('key=value overrides come last, so they win', async () => {
     const p = cfg('b.cfg', 'name = "b"\nkernel = "/k"\nmemory = 256\n');
     const r = await dryRunCreate(p, ['memory=1024', 'name="b2"', 'vif=["bridge=br1"]'], opts);
