@@ -140,7 +140,7 @@ const xenctl_bitmap = defineStruct('xenctl_bitmap', [
 ]);
 
 /** struct xen_arch_domainconfig, x86 (arch-x86/xen.h, unchanged 4.17..4.22). */
-const archConfigX86 = defineStruct('xen_arch_domainconfig(x86)', [
+export const archConfigX86 = defineStruct('xen_arch_domainconfig(x86)', [
   ['emulation_flags', 'u32'],
   ['misc_flags', 'u32'],
 ]);

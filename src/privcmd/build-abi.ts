@@ -8,6 +8,7 @@
 // RELEASE-4.20.0; createdomain also checked at 4.18, 4.19, 4.21 and 4.22.
 // Offsets are pinned in test/unit/privcmd/build-abi.test.ts.
 
+import { archConfigX86 } from './abi.js';
 import { defineStruct, type StructLayout } from './layout.js';
 
 /** Hypercalls used only while building (xen.h). */
@@ -44,43 +45,29 @@ export const GTF_permit_access = 1;
 // ---------------------------------------------------------------------------
 // domctl union members
 
-const arch_x86 = defineStruct('xen_arch_domainconfig(x86)', [['emulation_flags', 'u32'], ['misc_flags', 'u32']]);
-
-/** Up to 4.18 (interface 0x15, 0x16). */
-const createdomain_0x15 = defineStruct('xen_domctl_createdomain(0x15)', [
-  ['ssidref', 'u32'],
-  ['handle', 'u8', 16],
-  ['flags', 'u32'],
-  ['iommu_opts', 'u32'],
-  ['max_vcpus', 'u32'],
-  ['max_evtchn_port', 'u32'],
-  ['max_grant_frames', 'i32'],
-  ['max_maptrack_frames', 'i32'],
-  ['grant_opts', 'u32'],
-  ['vmtrace_size', 'u32'],
-  ['cpupool_id', 'u32'],
-  ['arch', arch_x86],
-]);
-
 /**
- * 4.19 on (0x17, 0x18): altp2m options after grant_opts (4.19/4.20 a u32
- * altp2m_opts, 4.21 a {u16 opts, u16 nr}; same place and size).
+ * xen_domctl_createdomain. 4.19 on (0x17, 0x18) adds altp2m options after grant_opts (4.19/4.20 a u32
+ * altp2m_opts, 4.21 a {u16 opts, u16 nr}; same place and size); up to 4.18 (0x15, 0x16) it has none.
  */
-const createdomain_0x17 = defineStruct('xen_domctl_createdomain(0x17)', [
-  ['ssidref', 'u32'],
-  ['handle', 'u8', 16],
-  ['flags', 'u32'],
-  ['iommu_opts', 'u32'],
-  ['max_vcpus', 'u32'],
-  ['max_evtchn_port', 'u32'],
-  ['max_grant_frames', 'i32'],
-  ['max_maptrack_frames', 'i32'],
-  ['grant_opts', 'u32'],
-  ['altp2m_opts', 'u32'],
-  ['vmtrace_size', 'u32'],
-  ['cpupool_id', 'u32'],
-  ['arch', arch_x86],
-]);
+function createdomainLayout(version: string, altp2m: boolean): StructLayout {
+  return defineStruct(`xen_domctl_createdomain(${version})`, [
+    ['ssidref', 'u32'],
+    ['handle', 'u8', 16],
+    ['flags', 'u32'],
+    ['iommu_opts', 'u32'],
+    ['max_vcpus', 'u32'],
+    ['max_evtchn_port', 'u32'],
+    ['max_grant_frames', 'i32'],
+    ['max_maptrack_frames', 'i32'],
+    ['grant_opts', 'u32'],
+    ...(altp2m ? [['altp2m_opts', 'u32'] as const] : []),
+    ['vmtrace_size', 'u32'],
+    ['cpupool_id', 'u32'],
+    ['arch', archConfigX86],
+  ]);
+}
+const createdomain_0x15 = createdomainLayout('0x15', false);
+const createdomain_0x17 = createdomainLayout('0x17', true);
 
 /** createdomain layout (x86_64) per XEN_DOMCTL_INTERFACE_VERSION. */
 export const CREATEDOMAIN_X86: Readonly<Record<number, StructLayout>> = {
