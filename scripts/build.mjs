@@ -13,7 +13,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const started = performance.now();
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts' },
+  entryPoints: { main: 'src/cli/main.ts', monitor: 'src/libxl/monitor-main.ts' },
   outdir,
   bundle: true,
   splitting: true,
@@ -21,8 +21,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  // koffi loads a native addon from its own directory.
-  external: ['koffi'],
+  // koffi and lzma-native load native addons from their own directories.
+  external: ['koffi', 'lzma-native'],
   // CommonJS dependencies call require(); ESM output has none of its own.
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   define: { __XL_VERSION__: JSON.stringify(pkg.version) },

@@ -28,17 +28,17 @@ export function bzImagePayload(b: Buffer): Buffer {
 export class UnpackError extends Error {}
 
 /** The vmlinux ELF inside a bzImage. */
-export function unwrapBzImage(b: Buffer): Buffer {
+export async function unwrapBzImage(b: Buffer): Promise<Buffer> {
   const payload = bzImagePayload(b);
   const kind = detectCompression(payload);
   if (!kind) throw new KernelFormatError('bzImage payload is in an unknown compression format');
   try {
     // gzip and zstd frames end themselves; the others get the size trailer stripped.
     const body = kind === 'gzip' ? payload : payload.subarray(0, payload.length - 4);
-    const out = decompress(kind, body);
-    if (kind !== 'gzip') {
-      const want = payload.readUInt32LE(payload.length - 4);
-      if (out.length !== want) throw new DecompressError(`${kind} payload gave ${out.length} bytes, header says ${want}`);
+    const want = kind === 'gzip' ? undefined : payload.readUInt32LE(payload.length - 4);
+    const out = await decompress(kind, body, want);
+    if (want !== undefined && out.length !== want) {
+      throw new DecompressError(`${kind} payload gave ${out.length} bytes, header says ${want}`);
     }
     return out;
   } catch (e) {

@@ -1,15 +1,11 @@
-// Compressed kernel payloads and ramdisks, recognised by magic (as
-// xg_dom_bzimageloader.c does). Node's zlib covers gzip, and zstd where the
-// running Node has zlib.zstdDecompressSync (22.15+). INTERIM until npm
-// decompressors are dependencies (issue 5 report: fzstd for zstd, an xz
-// package): zstd uses the fzstd package when installed, else dom0's `zstd`;
-// xz runs dom0's `xz` program (Debian's Xen packages pull in xz-utils).
+// Compressed kernel payloads, recognised by magic (as xg_dom_bzimageloader.c
+// does) and decoded in-process by npm decoders, loaded only when a kernel
+// needs them: gzip by Node's zlib, xz and lzma by lzma-native (liblzma, the
+// only npm xz decoder with the x86 BCJ filter Linux kernels use that runs on
+// Node 20), zstd by Node's zlib where it has it (22.15+) else zstddec (the
+// reference decoder as WebAssembly). The others are reported as unsupported.
 
-import { spawnSync } from 'node:child_process';
-import { createRequire as requireFrom } from 'node:module';
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire as requireFrom } from 'node:module'; // the bundle's banner owns the name createRequire
 import * as zlib from 'node:zlib';
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'lzma' | 'lzo' | 'lz4';
@@ -35,88 +31,60 @@ export class DecompressError extends Error {
   constructor(message: string, readonly unsupported = false) { super(message); }
 }
 
-type Decoder = (data: Buffer) => Buffer;
+/** `size`: the uncompressed length when the container says it (the kernel's size trailer). */
+type Decoder = (data: Buffer, size?: number) => Promise<Buffer>;
 
 const zstdSync = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
 
-/**
- * Run an external decompressor reading stdin (INTERIM, see the header). Its
- * output goes to an unlinked temporary file: much faster than a pipe of tens
- * of MiB into spawnSync under emulation.
- */
-function viaProgram(prog: string, args: string[]): Decoder {
-  return (data) => {
-    const dir = mkdtempSync(join(tmpdir(), 'xl-unpack-'));
-    const file = join(dir, 'out');
-    const fd = openSync(file, 'w+');
-    try {
-      rmSync(dir, { recursive: true });
-      const r = spawnSync(prog, args, { input: data, stdio: ['pipe', fd, 'pipe'] });
-      // EPIPE: the program stopped reading after its stream ended; its status tells.
-      if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status === 0)) {
-        throw new DecompressError(`cannot run ${prog}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
-      }
-      if (r.status !== 0) throw new DecompressError(`${prog} failed: ${r.stderr.toString().trim().split('\n')[0]}`);
-      const out = Buffer.allocUnsafe(fstatSync(fd).size);
-      let off = 0;
-      while (off < out.length) {
-        const n = readSync(fd, out, off, out.length - off, off);
-        if (n === 0) break;
-        off += n;
-      }
-      return out.subarray(0, off);
-    } finally {
-      closeSync(fd);
-    }
+interface LzmaNative {
+  decompress(data: Buffer, opts: object, cb: (out: Buffer | undefined, err?: Error) => void): void;
+}
+
+/** lzma-native is CommonJS with a native part: required, not bundled (see scripts/build.mjs). */
+function lzmaDecoder(): Decoder {
+  const lzma = requireFrom(import.meta.url)('lzma-native') as LzmaNative;
+  return (data) => new Promise((resolve, reject) => {
+    // Runs on libuv's thread pool; liblzma's auto decoder takes .xz and .lzma alike.
+    lzma.decompress(data, {}, (out, e) => (e || !out ? reject(e ?? new Error('no output')) : resolve(out)));
+  });
+}
+
+async function zstdDecoder(): Promise<Decoder> {
+  if (zstdSync) return async (d) => zstdSync(d);
+  const { ZSTDDecoder } = await import('zstddec');
+  const dec = new ZSTDDecoder();
+  await dec.init();
+  // Without a size zstddec reads the frame's content size field. It reports a bad frame as no output.
+  return async (d, size) => {
+    const out = Buffer.from(dec.decode(d, size ?? 0));
+    if (out.length === 0 && d.length > 0) throw new Error('the zstd decoder rejected the frame');
+    return out;
   };
 }
 
-/** An npm decompressor if it is installed (not a dependency yet: see the header). */
-function optionalPackage<T>(name: string): T | null {
-  try {
-    return requireFrom(import.meta.url)(name) as T;
-  } catch {
-    return null;
-  }
-}
-
-function programExists(prog: string): boolean {
-  return spawnSync(prog, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** zstd: Node's zlib (22.15+), else the fzstd package, else dom0's zstd program. */
-function zstdDecoder(): Decoder | undefined {
-  if (zstdSync) return (d) => zstdSync(d);
-  const fzstd = optionalPackage<{ decompress: (b: Uint8Array) => Uint8Array }>('fzstd');
-  if (fzstd) return (d) => Buffer.from(fzstd.decompress(d));
-  return programExists('zstd') ? viaProgram('zstd', ['-dc']) : undefined;
-}
-
-/** How each format is decoded here, looked up when first needed; absent ones are reported as unsupported. */
-const DECODER_FACTORIES: Partial<Record<Compression, () => Decoder | undefined>> = {
-  gzip: () => (d) => zlib.gunzipSync(d),
-  xz: () => viaProgram('xz', ['-dc', '--single-stream']),
+/** How each format is decoded here, set up when first needed; absent ones are unsupported. */
+const DECODER_FACTORIES: Partial<Record<Compression, () => Decoder | Promise<Decoder>>> = {
+  gzip: () => async (d) => zlib.gunzipSync(d),
+  xz: lzmaDecoder,
+  lzma: lzmaDecoder,
   zstd: zstdDecoder,
 };
-const decoders = new Map<Compression, Decoder | undefined>();
-const decoderFor = (kind: Compression): Decoder | undefined => {
-  if (!decoders.has(kind)) decoders.set(kind, DECODER_FACTORIES[kind]?.());
-  return decoders.get(kind);
-};
+const decoders = new Map<Compression, Promise<Decoder>>();
 
-/** npm packages that would decode the formats Node cannot (for the error text). */
-const WANTED: Partial<Record<Compression, string>> = { xz: '@napi-rs/lzma', zstd: 'fzstd', lz4: 'lz4js', bzip2: 'seek-bzip' };
-
-export function decompress(kind: Compression, data: Buffer): Buffer {
-  const dec = decoderFor(kind);
-  if (!dec) {
-    const pkg = WANTED[kind];
-    throw new DecompressError(`cannot unpack ${kind} data yet${pkg ? ` (needs the npm package ${pkg})` : ''}`, true);
+export async function decompress(kind: Compression, data: Buffer, size?: number): Promise<Buffer> {
+  const factory = DECODER_FACTORIES[kind];
+  if (!factory) throw new DecompressError(`cannot unpack ${kind} data (xl decodes gzip, xz, lzma and zstd)`, true);
+  if (!decoders.has(kind)) decoders.set(kind, Promise.resolve().then(factory));
+  let dec: Decoder;
+  try {
+    dec = await decoders.get(kind)!;
+  } catch (e) {
+    decoders.delete(kind);
+    throw new DecompressError(`no ${kind} decoder: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, true);
   }
   try {
-    return dec(data);
+    return await dec(data, size);
   } catch (e) {
-    if (e instanceof DecompressError) throw e;
     throw new DecompressError(`corrupt ${kind} data: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -6,11 +6,11 @@ import { isBzImage, unwrapBzImage } from './bzimage.js';
 import { KernelFormatError, isElf, parseElf, pvParams } from './elf.js';
 import type { PvImage } from './x86-pv.js';
 
-export function loadPvKernel(file: Buffer): PvImage {
+export async function loadPvKernel(file: Buffer): Promise<PvImage> {
   let image: Buffer = file;
   if (!isElf(image)) {
     if (!isBzImage(image)) throw new KernelFormatError('not an ELF or bzImage kernel');
-    image = unwrapBzImage(image);
+    image = await unwrapBzImage(image);
     if (!isElf(image)) throw new KernelFormatError('bzImage payload is not an ELF image');
   }
   const elf = parseElf(image);

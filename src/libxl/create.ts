@@ -256,9 +256,9 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
         throw new Error(`ramdisk ${v.ramdisk}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
       }))
       : null;
-    const image = await at('building domain', () => {
+    const image = await at('building domain', async () => {
       try {
-        return loadPvKernel(kernelFile);
+        return await loadPvKernel(kernelFile);
       } catch (e) {
         if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen PV kernel (${e.message})`);
         if (e instanceof UnpackError) throw new Error(`kernel ${kernelPath}: ${e.message}`);

@@ -76,7 +76,7 @@ export async function bundleForDom0(entry: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['koffi'],
+    external: ['koffi', 'lzma-native'],
     outfile: path.join(root, '.lab', 'programs', name),
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     logLevel: 'warning',
