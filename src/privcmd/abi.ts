@@ -67,8 +67,19 @@ export const DOMCTL = {
   max_vcpus: 15,
   scheduler_op: 16,
   getvcpuaffinity: 25,
+  sendtrigger: 28,
   getnodeaffinity: 69,
 } as const;
+
+/** XEN_DOMCTL_SENDTRIGGER_* (domctl.h). */
+export const SENDTRIGGER = { nmi: 0, reset: 1, init: 2, power: 3, sleep: 4 } as const;
+
+/** HVMOP_* sub-ops of __HYPERVISOR_hvm_op and the HVM_PARAM_* indexes we read (hvm_op.h, params.h). */
+export const HVMOP = { set_param: 0, get_param: 1 } as const;
+export const HVM_PARAM = { callback_irq: 0 } as const;
+
+/** struct xen_hvm_param (hvm_op.h; not versioned). */
+export const xen_hvm_param = defineStruct('xen_hvm_param', [['domid', 'u16'], ['pad', 'u16'], ['index', 'u32'], ['value', 'u64']]);
 
 /** XEN_DOMCTL_SCHEDOP_* (domctl.h). */
 export const SCHEDOP = { putinfo: 0, getinfo: 1, putvcpuinfo: 2, getvcpuinfo: 3 } as const;
@@ -230,6 +241,7 @@ const sched_rtds = defineStruct('xen_domctl_scheduler_op_rtds', [
   ['sched_id', 'u32'], ['cmd', 'u32'], ['period', 'u32'], ['budget', 'u32'], ['flags', 'u32'],
 ]);
 const max_vcpus = defineStruct('xen_domctl_max_vcpus', [['max', 'u32']]);
+const sendtrigger = defineStruct('xen_domctl_sendtrigger', [['trigger', 'u32'], ['vcpu', 'u32']]);
 
 /** The union in struct xen_domctl/xen_sysctl is padded to 128 bytes, 8-aligned. */
 const UNION128 = { bytes: 128, align: 8 } as const;
@@ -341,6 +353,7 @@ export interface DomctlStructs {
   readonly sched_credit: StructLayout;
   readonly sched_rtds: StructLayout;
   readonly nodeaffinity: StructLayout;
+  readonly sendtrigger: StructLayout;
 }
 
 export interface SysctlStructs {
@@ -361,7 +374,7 @@ export interface SysctlStructs {
 const domctlStructs = (arch: StructLayout): DomctlStructs => ({
   domctl: xen_domctl,
   getdomaininfo: getdomaininfo(arch),
-  getvcpuinfo, vcpuaffinity, max_mem, max_vcpus, sched_credit, sched_rtds, nodeaffinity,
+  getvcpuinfo, vcpuaffinity, max_mem, max_vcpus, sched_credit, sched_rtds, nodeaffinity, sendtrigger,
 });
 
 const sysctlStructs = (arch: StructLayout): SysctlStructs => ({

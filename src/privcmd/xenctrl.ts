@@ -3,7 +3,7 @@
 // the running hypervisor; nothing here hard-codes an offset.
 
 import {
-  ABI, CPUPOOL_OP, DOMCTL, DOMCTL_VERSIONS, HYPERCALL, SCHEDOP, SCHEDULERS, SYSCTL,
+  ABI, CPUPOOL_OP, DOMCTL, HVMOP, SENDTRIGGER, xen_hvm_param, DOMCTL_VERSIONS, HYPERCALL, SCHEDOP, SCHEDULERS, SYSCTL,
   SYSCTL_VERSIONS, VCPUAFFINITY, VERSION_STRUCTS, XENMEM, XENVER, XENVER_SIZES,
   XEN_INVALID_ID, hostArch, releaseFor, selectAbi,
   type AbiSelection, type Arch,
@@ -486,6 +486,22 @@ export class XenCtrl {
 
   destroyDomain(domid: number): void {
     this.scoped((get) => this.domctl(get, DOMCTL.destroydomain, domid, 'destroydomain'));
+  }
+
+  /** XEN_DOMCTL_sendtrigger: a virtual ACPI button or NMI/INIT for an HVM guest's vcpu. */
+  sendTrigger(domid: number, trigger: keyof typeof SENDTRIGGER, vcpu = 0): void {
+    this.scoped((get) => this.domctl(get, DOMCTL.sendtrigger, domid, `sendtrigger ${trigger}`,
+      this.abi.domctl.sendtrigger, { trigger: SENDTRIGGER[trigger], vcpu }));
+  }
+
+  /** HVMOP_get_param: one HVM_PARAM_* of an HVM domain. */
+  hvmGetParam(domid: number, index: number): bigint {
+    return this.scoped((get) => {
+      const b = get(xen_hvm_param.size);
+      encode(xen_hvm_param, { domid, index }, b.view);
+      this.issueRetry(HYPERCALL.hvm_op, [BigInt(HVMOP.get_param), b.addr], `hvm_op get_param ${index} (domid ${domid})`);
+      return decode(xen_hvm_param, b.view).value as bigint;
+    });
   }
 
   setMaxMem(domid: number, maxMemKb: bigint | number): void {
