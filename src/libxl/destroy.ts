@@ -12,7 +12,7 @@ import type { XenStore } from '../xenstore-client/client.js';
 import type { LibxlContext } from './context.js';
 import { LIBXL_ERROR, domainInfo } from './domains.js';
 import { XEN_LIB_DIR, XEN_RUN_DIR } from './paths.js';
-import { LibxlError, domainType, xsDirectory, xsPathCleanup, xsRead, xsRm } from './xs-util.js';
+import { LibxlError, domainType, watchUntil, xsDirectory, xsPathCleanup, xsRead, xsRm } from './xs-util.js';
 
 /** Seconds, from libxl_internal.h. */
 const DESTROY_TIMEOUT = 10;
@@ -104,44 +104,15 @@ function defaultRunHotplug(run: HotplugRun, timeoutMs: number): Promise<number> 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Wait until `path` reads `want` (libxl__ev_devstate_wait): 'ok', 'removed'
- * when the node goes away, 'timeout'.
- */
+/** Wait for a backend's state node to reach `want` (or go away). */
 async function waitState(xs: XenStore, path: string, want: number, timeoutMs: number): Promise<'ok' | 'removed' | 'timeout'> {
-  const w = await xs.watch(path);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
-  try {
-    for (;;) {
-      const ev = await Promise.race([w.next(), timeout]);
-      if (ev === 'timeout') return 'timeout';
-      if (ev.done) return 'removed';
-      const v = await xsRead(xs, path);
-      if (v === null) return 'removed';
-      if (Number.parseInt(v, 10) === want) return 'ok';
-    }
-  } finally {
-    clearTimeout(timer);
-    await w.close().catch(() => undefined);
-  }
+  const r = await watchUntil(xs, path, (v) => v === null || Number.parseInt(v, 10) === want, timeoutMs);
+  return r === 'timeout' ? r : r.value === null ? 'removed' : 'ok';
 }
 
 /** Wait until `path` no longer exists (a driver domain tears its backend down). */
 async function waitGone(xs: XenStore, path: string, timeoutMs: number): Promise<boolean> {
-  const w = await xs.watch(path);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
-  try {
-    for (;;) {
-      const ev = await Promise.race([w.next(), timeout]);
-      if (ev === 'timeout') return false;
-      if (ev.done || (await xsRead(xs, path)) === null) return true;
-    }
-  } finally {
-    clearTimeout(timer);
-    await w.close().catch(() => undefined);
-  }
+  return (await watchUntil(xs, path, (v) => v === null, timeoutMs)) !== 'timeout';
 }
 
 class Destroyer {

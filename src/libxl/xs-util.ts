@@ -1,6 +1,6 @@
 // xenstore helpers libxl keeps in libxl_xshelp.c and friends: tolerant
 // reads, removal that prunes emptied parents, and a domain's guest type.
-import type { XenStoreOps } from '../xenstore-client/client.js';
+import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
 import { XenStoreError } from '../xenstore-client/errors.js';
 import type { LibxlContext } from './context.js';
 import { XlError } from './errors.js';
@@ -77,4 +77,27 @@ export async function domainType(ctx: LibxlContext, domid: number): Promise<Doma
   // libxl_domain_type_from_string ignores case.
   const t = (await xsRead(await ctx.xs(), `/libxl/${domid}/type`))?.toLowerCase();
   return t === 'pvh' || t === 'pv' ? t : 'hvm';
+}
+
+/**
+ * Watch `path` until `done` says yes for its value (null: absent), as
+ * libxl__xswait does. Returns the value that satisfied it, or 'timeout'.
+ */
+export async function watchUntil(
+  xs: XenStore, path: string, done: (value: string | null) => boolean, timeoutMs: number,
+): Promise<{ value: string | null } | 'timeout'> {
+  const w = await xs.watch(path);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+  try {
+    for (;;) {
+      const ev = await Promise.race([w.next(), timeout]);
+      if (ev === 'timeout') return 'timeout';
+      const value = ev.done ? null : await xsRead(xs, path);
+      if (ev.done || done(value)) return { value };
+    }
+  } finally {
+    clearTimeout(timer);
+    await w.close().catch(() => undefined);
+  }
 }
