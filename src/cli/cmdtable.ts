@@ -112,6 +112,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
       '                        no PV drivers.\n' +
       '-w, --wait              Wait for guest(s) to shutdown.\n',
     getopt: { short: 'awF', long: [['all', 0, 'a'], ['wait', 0, 'w']], minArgs: 0 },
+    load: () => import('./commands/shutdown.js'),
   },
   {
     name: 'reboot',
@@ -126,6 +127,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
       '                        no PV drivers.\n' +
       '-w, --wait              Wait for guest(s) to reboot.\n',
     getopt: { short: 'awF', long: [['all', 0, 'a'], ['wait', 0, 'w']], minArgs: 0 },
+    load: () => import('./commands/shutdown.js'),
   },
   {
     name: 'pci-attach',
@@ -215,6 +217,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
       '-n <number>     console number\n' +
       '-e <escape>     escape character',
     getopt: { short: 'n:t:e:', minArgs: 1 },
+    load: () => import('./commands/console.js'),
     older: [
       {
         before: '4.18',

@@ -1,8 +1,9 @@
 // `xl create [<ConfigFile>] [options] [key=value ...]` (C main_create and
-// create_domain, tools/xl/xl_vmcontrol.c). Only the dry run is here so far
-// (-n, or the global -N): read xl.conf, parse the config plus the key=value
-// overrides, print the domain config as JSON on stdout. Without a dry run the
-// domain is built by libxl/create.ts (PV guests without devices so far).
+// create_domain, tools/xl/xl_vmcontrol.c): read xl.conf, parse the config
+// plus the key=value overrides; a dry run (-n, or the global -N) prints the
+// domain config as JSON on stdout. Otherwise libxl/create.ts builds the
+// domain (PV guests without devices so far), which the shared monitor then
+// looks after (-F: this process does, -e: nobody); -c attaches its console.
 //
 // XL_GLOBAL_CONFIG (ours, named after the C macro) replaces /etc/xen/xl.conf,
 // so tests do not depend on the host's file.
@@ -130,22 +131,82 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
 
 /**
  * Builds and starts the domain (PV without devices so far). XL_TRACE=1 prints
- * each step with its time; XL_TEST_FAIL_AT=<step> makes that step fail (lab
- * tests of the rollback).
+ * each step with its time. Lab tests of the rollback: XL_TEST_FAIL_AT=<step>
+ * makes that step (or build sub-step) fail; XL_TEST_XS_REFUSE=<regex> has
+ * xenstored refuse our writes to matching paths.
  */
-async function buildDomain(a: CreateArgs, r: DryRunResult, version: '4.17' | '4.20'): Promise<number> {
+async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.20'): Promise<number> {
   const { createPvDomain, CreateError } = await import('../../libxl/create.js');
   const t0 = Date.now();
   const trace = process.env.XL_TRACE ? (s: string) => err(`[${Date.now() - t0} ms] ${s}\n`) : undefined;
   try {
-    await withContext((lctx) => createPvDomain(lctx, r.config, { paused: a.paused, xenVersion: version, trace, failAt: process.env.XL_TEST_FAIL_AT, warn: (m) => err(`xl: warning: ${m}\n`) }));
+    const domid = await withContext(async (lctx) => {
+      const made = await createPvDomain(lctx, r.config, {
+        paused: a.paused, xenVersion: version, trace, warn: (m) => err(`xl: warning: ${m}\n`),
+        failAt: process.env.XL_TEST_FAIL_AT,
+        xsRefuse: process.env.XL_TEST_XS_REFUSE ? new RegExp(process.env.XL_TEST_XS_REFUSE) : undefined,
+      });
+      trace?.('created');
+      if (a.monitor && a.daemonize) await startMonitoring(made, r, version);
+      trace?.('monitor told');
+      return made.domid;
+    });
+    trace?.(`done (${Math.round(process.uptime() * 1000)} ms since the process started)`);
+    if (trace) process.on('exit', () => trace(`exit (${Math.round(process.uptime() * 1000)} ms since the process started)`));
+    if (a.console) {
+      const status = await attachPrimaryConsole(domid);
+      if (!a.monitor || a.daemonize) return status;
+    }
+    if (a.monitor && !a.daemonize) return monitorInForeground(domid, r, version);
+    return 0;
   } catch (e) {
     if (e instanceof CreateError) throw new Exit(1, `xl create: ${e.message}\n`);
     throw e;
   }
-  trace?.(`done (${Math.round(process.uptime() * 1000)} ms since the process started)`);
-  if (trace) process.on('exit', () => trace(`exit (${Math.round(process.uptime() * 1000)} ms since the process started)`));
-  return 0;
+}
+
+/** Where the shared monitor's bundle is (bin/xl says; next to this bundle's entry otherwise). */
+function monitorEntry(): string {
+  return process.env.XL_MONITOR_ENTRY ?? new URL('../monitor.js', import.meta.url).pathname;
+}
+
+/** Hand the domain to the shared monitor (xl's daemonized wait loop, one for all domains). */
+async function startMonitoring(made: { domid: number; uuid: string; name: string }, r: DryRunResult, version: '4.17' | '4.20'): Promise<void> {
+  const { DirRegistry, encodeConfig, ensureMonitor } = await import('../../libxl/monitor.js');
+  await new DirRegistry().put({ ...made, xenVersion: version, config: encodeConfig(r.config) });
+  try {
+    await ensureMonitor(monitorEntry());
+  } catch (e) {
+    // The domain runs; only its on_poweroff/on_reboot/on_crash handling is missing.
+    err(`xl: warning: domain ${made.domid}: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+}
+
+/** xl create -F: this process is the domain's monitor until it is gone. */
+async function monitorInForeground(domid: number, r: DryRunResult, version: '4.17' | '4.20'): Promise<number> {
+  const { MemoryRegistry, Monitor, encodeConfig } = await import('../../libxl/monitor.js');
+  return withContext(async (lctx) => {
+    const registry = new MemoryRegistry();
+    const c = r.config as unknown as { c_info: { name: string; uuid: string } };
+    await registry.put({ domid, uuid: c.c_info.uuid, name: c.c_info.name, xenVersion: version, config: encodeConfig(r.config) });
+    err(`Waiting for domain ${c.c_info.name} (domid ${domid}) to die [pid ${process.pid}]\n`);
+    await new Monitor(lctx, { registry, log: (line) => err(`${line}\n`) }).run();
+    return 0;
+  });
+}
+
+/** xl create -c: the primary console, as `xl console` would attach it. */
+async function attachPrimaryConsole(domid: number): Promise<number> {
+  const { attachConsole, consoleTtyNode } = await import('../../libxl/console.js');
+  const { LibxlError } = await import('../../libxl/xs-util.js');
+  return withContext(async (lctx) => {
+    try {
+      return await attachConsole(lctx, domid, await consoleTtyNode(lctx, domid, null, 0));
+    } catch (e) {
+      if (!(e instanceof LibxlError)) throw e;
+      throw new Exit(1, `xenconsole: ${e.message}\nUnable to attach console\n`);
+    }
+  });
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
@@ -186,5 +247,5 @@ export async function run(ctx: CommandContext): Promise<number> {
     (a.dryRun ? out : err)(result.json);
   }
   if (a.dryRun) return 0;
-  return buildDomain(a, result, version);
+  return buildDomain(result, a, version);
 }
