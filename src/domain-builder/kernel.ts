@@ -1,13 +1,17 @@
 // Kernel files as the PV loader takes them: a plain ELF with Xen notes, or a
-// bzImage wrapping one (decompressed here). Errors say what is wrong with the
-// file in the words the create step reports.
+// bzImage wrapping one (decompressed here), either maybe gzipped. Errors say
+// what is wrong with the file in the words the create step reports.
 
 import { isBzImage, unwrapBzImage } from './bzimage.js';
+import { decompress, detectCompression } from './decompress.js';
 import { KernelFormatError, isElf, parseElf, pvParams } from './elf.js';
 import type { PvImage } from './x86-pv.js';
 
 export async function loadPvKernel(file: Buffer): Promise<PvImage> {
-  let image: Buffer = file;
+  // xc_dom_kernel_file gunzips a gzipped kernel file first (a gzipped vmlinux, or even a gzipped bzImage).
+  let image: Buffer = detectCompression(file) === 'gzip' ? await decompress('gzip', file).catch((e: Error) => {
+    throw new KernelFormatError(`gzipped kernel: ${e.message}`);
+  }) : file;
   if (!isElf(image)) {
     if (!isBzImage(image)) throw new KernelFormatError('not an ELF or bzImage kernel');
     image = await unwrapBzImage(image);

@@ -67,8 +67,8 @@ function ramdiskBytes(r: Buffer): Buffer {
 const SUPERPAGE_SHIFT = 9;
 
 async function step<T>(name: string, trace: PvBuildInput['trace'], fn: () => T | Promise<T>): Promise<T> {
-  trace?.(name);
   try {
+    trace?.(name); // may throw: tests inject failures here
     return await fn();
   } catch (e) {
     if (e instanceof BuildStepError) throw e;

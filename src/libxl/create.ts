@@ -6,12 +6,12 @@
 // libxl destroy, which also removes its xenstore nodes) before the error,
 // which names the step, goes up.
 
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../config-parser/index.js';
-import { buildPv, BuildStepError, KernelFormatError, LayoutError, UnpackError, loadPvKernel } from '../domain-builder/index.js';
+import { buildPv, BuildStepError, KernelFormatError, LayoutError, UnpackError, loadPvKernel, type PvImage } from '../domain-builder/index.js';
 import { BuildCalls } from '../privcmd/build-calls.js';
 import { PrivcmdError } from '../privcmd/errors.js';
-import type { XenStoreOps } from '../xenstore-client/client.js';
+import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
 import type { LibxlContext } from './context.js';
 import { destroyDomain } from './destroy.js';
 import { nameToDomid } from './domains.js';
@@ -45,8 +45,10 @@ export interface CreateOptions {
   trace?: (step: string) => void;
   /** Warnings that do not stop the create (failed cleanup). */
   warn?: (message: string) => void;
-  /** Fail at this step (tests of the rollback). */
+  /** Fail at this step, or build sub-step (tests of the rollback). */
   failAt?: string;
+  /** Make xenstored refuse our writes to paths matching this (tests of the rollback). */
+  xsRefuse?: RegExp;
   /** Which libxl's JSON the saved config follows; default 4.17. */
   xenVersion?: XenVersion;
   /** Where userdata files go (tests); default XEN_LIB_DIR. */
@@ -190,7 +192,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       throw new CreateError('checking name', `${what} already exists`, null);
     }
     const xc = ctx.xc();
-    const xs = await ctx.xs();
+    const xs = opts.xsRefuse ? refusing(await ctx.xs(), opts.xsRefuse, await ctx.xs()) : await ctx.xs();
     const bc = new BuildCalls(xc);
 
     // libxl__domain_make
@@ -258,7 +260,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       : null;
     const image = await at('building domain', async () => {
       try {
-        return await loadPvKernel(kernelFile);
+        return await unpackedKernel(kernelPath, kernelFile);
       } catch (e) {
         if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen PV kernel (${e.message})`);
         if (e instanceof UnpackError) throw new Error(`kernel ${kernelPath}: ${e.message}`);
@@ -268,7 +270,10 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     const built = await at('building domain', () => buildPv(bc, {
       domid: id, image, ramdisk: ramdiskFile, cmdline: v.cmdline, memKb: v.targetMemKb,
       storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim,
-      trace: trace ? (s) => trace(`  ${s}`) : undefined,
+      trace: (s) => {
+        trace?.(`  ${s}`);
+        if (opts.failAt === s) throw new Error('failure injected for testing');
+      },
     }));
 
     // libxl__build_post
@@ -340,6 +345,51 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     const subject = step.endsWith('domain') ? `${step} ${whom}` : `${step} for domain ${whom}`;
     throw new CreateError(step, `${subject}: ${detail}`, domid, { cause: e });
   }
+}
+
+/**
+ * Kernels unpacked lately, by file identity: a long-lived process (the
+ * monitor restarting a guest) unpacks a compressed kernel once, not on
+ * every reboot (xz under emulation takes seconds).
+ */
+const kernelMemo = new Map<string, Promise<PvImage>>();
+const KERNEL_MEMO_MAX = 4;
+
+async function unpackedKernel(path: string, file: Buffer): Promise<PvImage> {
+  const st = await stat(path);
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  let image = kernelMemo.get(key);
+  if (!image) {
+    image = loadPvKernel(file);
+    image.catch(() => kernelMemo.delete(key));
+    kernelMemo.set(key, image);
+    while (kernelMemo.size > KERNEL_MEMO_MAX) kernelMemo.delete(kernelMemo.keys().next().value!);
+  }
+  return image;
+}
+
+/**
+ * Tests of the rollback: writes to matching paths go to xenstored inside a
+ * transaction that does not exist, so xenstored itself refuses them (ENOENT)
+ * and the create fails as on any refused write.
+ */
+const NO_SUCH_TRANSACTION = 0xfffffff0;
+function refusing<T extends XenStoreOps>(ops: T, re: RegExp, root: XenStore): T {
+  return new Proxy(ops, {
+    get(target, prop) {
+      if (prop === 'write') {
+        return (p: string, v: string | Uint8Array) => (re.test(p)
+          ? root.request('WRITE', Buffer.concat([Buffer.from(`${p}\0`), Buffer.from(v)]), NO_SUCH_TRANSACTION).then(() => undefined)
+          : target.write(p, v));
+      }
+      if (prop === 'withTransaction') {
+        const wt = (target as unknown as { withTransaction: (fn: (t: XenStoreOps) => unknown, o?: unknown) => unknown }).withTransaction;
+        return (fn: (t: XenStoreOps) => unknown, o?: unknown) => wt.call(target, (t) => fn(refusing(t, re, root)), o);
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** Undo a half-made domain: libxl destroy, else at least Xen's side and our nodes. */

@@ -10,50 +10,7 @@ import {
   planLayout, pvParams, unwrapBzImage, UnpackError,
 } from '../../../src/domain-builder/index.js';
 
-const VIRT_BASE = 0xffffffff80000000n;
-
-/** A minimal ELF64 x86-64 image: one PT_LOAD of `code` at paddr, one PT_NOTE with Xen notes. */
-function makeElf(opts: { paddr?: bigint; code?: Buffer; memsz?: number; notes?: [number, Buffer][] } = {}): Buffer {
-  const paddr = opts.paddr ?? 0x1000000n;
-  const code = opts.code ?? Buffer.from('KERNEL-CODE');
-  const notes = Buffer.concat((opts.notes ?? []).map(([type, desc]) => {
-    const h = Buffer.alloc(12 + 4);
-    h.writeUInt32LE(4, 0); h.writeUInt32LE(desc.length, 4); h.writeUInt32LE(type, 8); h.write('Xen\0', 12, 'latin1');
-    const pad = Buffer.alloc((4 - (desc.length % 4)) % 4);
-    return Buffer.concat([h, desc, pad]);
-  }));
-  const ehdr = Buffer.alloc(64);
-  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(ehdr);
-  ehdr.writeUInt16LE(2, 16); ehdr.writeUInt16LE(62, 18);
-  ehdr.writeBigUInt64LE(VIRT_BASE + paddr, 24);
-  ehdr.writeBigUInt64LE(64n, 32);
-  ehdr.writeUInt16LE(56, 54); ehdr.writeUInt16LE(2, 56);
-  const ph = Buffer.alloc(112);
-  const codeOff = 64 + 112;
-  ph.writeUInt32LE(1, 0); ph.writeBigUInt64LE(BigInt(codeOff), 8); ph.writeBigUInt64LE(paddr, 24);
-  ph.writeBigUInt64LE(BigInt(code.length), 32); ph.writeBigUInt64LE(BigInt(opts.memsz ?? code.length), 40);
-  ph.writeUInt32LE(4, 56); ph.writeBigUInt64LE(BigInt(codeOff + code.length), 64);
-  ph.writeBigUInt64LE(BigInt(notes.length), 88);
-  return Buffer.concat([ehdr, ph, code, notes]);
-}
-const u64 = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; };
-const LINUX_NOTES: [number, Buffer][] = [
-  [6, Buffer.from('linux\0')], [3, u64(VIRT_BASE)], [4, u64(0n)], [1, u64(VIRT_BASE + 0x1000000n)],
-  [8, Buffer.from('generic\0')], [10, Buffer.from('!writable_page_tables|pae_pgdir_above_4gb\0')],
-  [16, Buffer.from([1, 0, 0, 0])], [13, Buffer.alloc(16)],
-];
-
-/** A fake bzImage: setup header with payload_offset/length, gzip payload. */
-function makeBzImage(payload: Buffer): Buffer {
-  const setupSects = 4;
-  const hdr = Buffer.alloc((setupSects + 1) * 512);
-  hdr[0x1f1] = setupSects;
-  hdr.write('HdrS', 0x202, 'latin1');
-  hdr.writeUInt16LE(0x20f, 0x206);
-  hdr.writeUInt32LE(16, 0x248);
-  hdr.writeUInt32LE(payload.length, 0x24c);
-  return Buffer.concat([hdr, Buffer.alloc(16), payload, Buffer.alloc(32)]);
-}
+import { LINUX_NOTES, VIRT_BASE, makeBzImage, makeElf, u64 } from '../../helpers/kernel-images.js';
 
 describe('ELF and Xen notes', () => {
   it('reads the notes a Linux kernel carries and computes the PV parameters', () => {
@@ -85,6 +42,12 @@ describe('bzImage', () => {
     expect(detectCompression(bzImagePayload(bz))).toBe('gzip');
     expect((await unwrapBzImage(bz)).equals(elf)).toBe(true);
     expect((await loadPvKernel(bz)).params.virtEntry).toBe(VIRT_BASE + 0x1000000n);
+  });
+  it('loads a gzipped ELF or bzImage kernel file, as xc_dom_kernel_file does', async () => {
+    const elf = makeElf({ notes: LINUX_NOTES });
+    expect(Buffer.from((await loadPvKernel(gzipSync(elf))).image).equals(elf)).toBe(true);
+    expect((await loadPvKernel(gzipSync(makeBzImage(gzipSync(elf))))).params.virtEntry).toBe(VIRT_BASE + 0x1000000n);
+    await expect(loadPvKernel(gzipSync(elf).subarray(0, 100))).rejects.toThrow(/gzipped kernel: corrupt gzip data/);
   });
   // As the kernel's Makefile packs them: xz with the x86 BCJ filter, zstd -22 --ultra, each followed by the size.
   const packers: [string, string, string[]][] = [

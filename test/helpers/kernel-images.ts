@@ -1,0 +1,49 @@
+// Small kernel images for tests: a minimal x86-64 PV ELF with the Xen notes
+// Linux carries, and a bzImage wrapper around a payload.
+
+/** Linux's __START_KERNEL_map, where x86-64 PV kernels are linked. */
+export const VIRT_BASE = 0xffffffff80000000n;
+
+/** A minimal ELF64 x86-64 image: one PT_LOAD of `code` at paddr, one PT_NOTE with Xen notes. */
+export function makeElf(opts: { paddr?: bigint; code?: Buffer; memsz?: number; notes?: [number, Buffer][] } = {}): Buffer {
+  const paddr = opts.paddr ?? 0x1000000n;
+  const code = opts.code ?? Buffer.from('KERNEL-CODE');
+  const notes = Buffer.concat((opts.notes ?? []).map(([type, desc]) => {
+    const h = Buffer.alloc(12 + 4);
+    h.writeUInt32LE(4, 0); h.writeUInt32LE(desc.length, 4); h.writeUInt32LE(type, 8); h.write('Xen\0', 12, 'latin1');
+    const pad = Buffer.alloc((4 - (desc.length % 4)) % 4);
+    return Buffer.concat([h, desc, pad]);
+  }));
+  const ehdr = Buffer.alloc(64);
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(ehdr);
+  ehdr.writeUInt16LE(2, 16); ehdr.writeUInt16LE(62, 18);
+  ehdr.writeBigUInt64LE(VIRT_BASE + paddr, 24);
+  ehdr.writeBigUInt64LE(64n, 32);
+  ehdr.writeUInt16LE(56, 54); ehdr.writeUInt16LE(2, 56);
+  const ph = Buffer.alloc(112);
+  const codeOff = 64 + 112;
+  ph.writeUInt32LE(1, 0); ph.writeBigUInt64LE(BigInt(codeOff), 8); ph.writeBigUInt64LE(paddr, 24);
+  ph.writeBigUInt64LE(BigInt(code.length), 32); ph.writeBigUInt64LE(BigInt(opts.memsz ?? code.length), 40);
+  ph.writeUInt32LE(4, 56); ph.writeBigUInt64LE(BigInt(codeOff + code.length), 64);
+  ph.writeBigUInt64LE(BigInt(notes.length), 88);
+  return Buffer.concat([ehdr, ph, code, notes]);
+}
+export const u64 = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; };
+export const LINUX_NOTES: [number, Buffer][] = [
+  [6, Buffer.from('linux\0')], [3, u64(VIRT_BASE)], [4, u64(0n)], [1, u64(VIRT_BASE + 0x1000000n)],
+  [8, Buffer.from('generic\0')], [10, Buffer.from('!writable_page_tables|pae_pgdir_above_4gb\0')],
+  [16, Buffer.from([1, 0, 0, 0])], [13, Buffer.alloc(16)],
+];
+
+/** A fake bzImage: setup header with payload_offset/length, gzip payload. */
+export function makeBzImage(payload: Buffer): Buffer {
+  const setupSects = 4;
+  const hdr = Buffer.alloc((setupSects + 1) * 512);
+  hdr[0x1f1] = setupSects;
+  hdr.write('HdrS', 0x202, 'latin1');
+  hdr.writeUInt16LE(0x20f, 0x206);
+  hdr.writeUInt32LE(16, 0x248);
+  hdr.writeUInt32LE(payload.length, 0x24c);
+  return Buffer.concat([hdr, Buffer.alloc(16), payload, Buffer.alloc(32)]);
+}
+
