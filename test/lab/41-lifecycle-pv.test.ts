@@ -1,0 +1,246 @@
+// The life of a PV guest made by our xl: our `xl console` (driven through a real pty) sees the guest boot and
+// answers typed lines; `xl create -c` attaches at once; `xl shutdown -w` and `xl reboot -w` ask the guest over its
+// control node and our shared monitor applies on_poweroff / on_reboot (destroy, restart with the same uuid and a new
+// domid, preserve, rename-restart); `-F` keeps the monitor in the foreground, `-e` has none; our destroy leaves no
+// node behind. Then failure injection at every step of the build, xenstored refusing a write and too little memory
+// for Xen: each create fails in one line and leaves only Domain-0.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LINUX_NOTES, makeElf } from '../helpers/kernel-images.js';
+import { XEN, bundleForDom0, dom0, dom0ok, dom0sh, guestConsole, waitFor } from './lab.js';
+
+const XL = '/project/bin/xl';
+const P = 'lc41';
+/** The lab kernel as a gzipped ELF: unpacks in about a second, where the bzImage's xz/zstd takes 15 s. */
+const FAST = ['kernel="/lab/guests/vmlinux.gz"'];
+
+let ptyRun = '';
+
+/** Run `argv` on a fresh pty, playing `script` (expect/send/sleep steps) at it. */
+async function onPty(script: object[], argv: string[], background = ''): Promise<{ code: number; output: string; stepsDone: number; ttyModeRestored: boolean }> {
+  const file = `/tmp/${P}-pty-${Date.now()}.json`;
+  await dom0ok(['sh', '-c', `cat > ${file} <<'EOF'\n${JSON.stringify(script)}\nEOF`]);
+  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = await dom0sh(`node ${ptyRun} ${file} -- ${quoted} > ${file}.out & ${background} wait; cat ${file}.out`, 400);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+async function domid(name: string): Promise<number | null> {
+  const r = await dom0(['xl', 'domid', name]);
+  return r.code === 0 ? Number(r.stdout.trim()) : null;
+}
+
+/** Every xenstore path that mentions the domain (by domid or uuid). */
+async function nodesOf(id: number, uuid: string): Promise<string[]> {
+  const all = (await dom0ok(['xenstore-ls', '-f'])).split('\n').map((l) => l.replace(/ = .*$/, ''));
+  return all.filter((p) => p.includes(uuid) || new RegExp(`^/(local/domain|libxl)/${id}(/|$)`).test(p)
+    || new RegExp(`/backend/[^/]+/${id}(/|$)`).test(p));
+}
+
+const uuidOf = async (id: number) => (await dom0ok(['xenstore-read', `/local/domain/${id}/vm`])).trim().replace('/vm/', '');
+const monitorLog = async () => (await dom0sh('cat /var/log/xen/xl-monitor.log 2>/dev/null')).stdout;
+
+async function createOurs(name: string, extra: string[] = [], opts: string[] = []): Promise<number> {
+  const r = await dom0([XL, 'create', ...opts, '/lab/guests/pv.cfg', `name="${name}"`, ...FAST, ...extra], 300);
+  expect(r.code, r.stderr).toBe(0);
+  return (await domid(name))!;
+}
+
+async function bootedTimes(name: string, n: number): Promise<void> {
+  await waitFor(`${name} to boot (${n})`, 240, async () => (await guestConsole(name)).split('LAB-GUEST-ETH0').length > n);
+}
+
+describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest (Xen ${XEN})`, () => {
+  beforeAll(async () => {
+    ptyRun = await bundleForDom0('test/lab/programs/pty-run.ts');
+    await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do xl destroy $n; done; rm -f /var/log/xen/console/guest-${P}*.log; true`);
+  });
+  afterAll(async () => {
+    await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do xl destroy $n; done; true`);
+  });
+
+  it('xl console on a pty: sees the boot after unpause, answers a typed line, ^] detaches and restores the terminal', async () => {
+    const id = await createOurs(`${P}-con`, [], ['-p']);
+    const r = await onPty(
+      [{ expect: 'LAB-GUEST-READY' }, { sleep: 500 }, { send: 'ping-42\r' }, { expect: 'LAB-GUEST-GOT ping-42' }, { send: '\x1d' }],
+      [XL, 'console', `${P}-con`],
+      `sleep 15; ${XL} unpause ${P}-con;`,
+    );
+    expect(r.stepsDone, r.output).toBe(5);
+    expect(r.code).toBe(0);
+    expect(r.ttyModeRestored).toBe(true);
+    // xenconsoled's log has the same boot.
+    expect(await guestConsole(`${P}-con`)).toContain('LAB-GUEST-READY');
+    // Both xls list it running (blocked, as an idle guest is).
+    for (const xl of ['xl', XL]) expect(await dom0ok([xl, 'list', `${P}-con`])).toMatch(new RegExp(`${P}-con\\s+${id}\\s+128\\s+1\\s+-b----`));
+  }, 600_000);
+
+  it('xl console refuses Domain-0, an unknown type, and a domain without a console', async () => {
+    const d0 = await dom0([XL, 'console', '0']);
+    expect(d0).toMatchObject({ code: 22, stderr: "xenconsole: Can't specify Domain-0\nUnable to attach console\n" });
+    const t = await dom0([XL, 'console', '-t', 'vga', `${P}-con`]);
+    expect(t).toMatchObject({ code: 1, stderr: 'console type supported are: pv, serial, vuart\n' });
+    const none = await dom0([XL, 'console', '-n', '3', `${P}-con`], 60);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe('xenconsole: Could not read tty from store\nUnable to attach console\n');
+  }, 120_000);
+
+  it('xl shutdown -w: the guest powers off, the monitor destroys it (on_poweroff=destroy), nothing is left', async () => {
+    const id = (await domid(`${P}-con`))!;
+    const uuid = await uuidOf(id);
+    const r = await dom0([XL, 'shutdown', '-w', `${P}-con`], 200);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id} has been shut down, reason code 0\n`);
+    expect(await guestConsole(`${P}-con`)).toContain('LAB-GUEST-POWEROFF');
+    await waitFor('the monitor to destroy it', 120, async () => (await domid(`${P}-con`)) === null);
+    expect(await nodesOf(id, uuid)).toEqual([]);
+    const log = await monitorLog();
+    expect(log).toContain(`Domain ${id} has shut down, reason code 0 0x0`);
+    expect(log).toContain('Action for shutdown reason code 0 is destroy');
+    expect((await dom0sh(`ls /var/run/xen/xl-monitor/${id}.json 2>&1`)).code).not.toBe(0);
+  }, 400_000);
+
+  it('xl create -c attaches the console at once; xl reboot -w restarts the guest with a new domid and the same uuid', async () => {
+    const r = await onPty([{ expect: 'LAB-GUEST-ETH0' }, { send: '\x1d' }],
+      [XL, 'create', '-c', '/lab/guests/pv.cfg', `name="${P}-reb"`, ...FAST]);
+    expect(r.stepsDone, r.output).toBe(2);
+    expect(r.code).toBe(0);
+    expect(r.output).toContain('LAB-GUEST-READY');
+    const id = (await domid(`${P}-reb`))!;
+    const uuid = await uuidOf(id);
+    await bootedTimes(`${P}-reb`, 1);
+    const reb = await dom0([XL, 'reboot', '-w', `${P}-reb`], 200);
+    expect(reb.code, reb.stderr).toBe(0);
+    expect(reb.stderr).toBe(`Rebooting domain ${id}\nWaiting for 1 domains\nDomain ${id} has been shut down, reason code 1\n`);
+    const id2 = await waitFor('the new incarnation', 240, async () => { const n = await domid(`${P}-reb`); return n !== null && n !== id && n; });
+    expect(await uuidOf(id2)).toBe(uuid);
+    await bootedTimes(`${P}-reb`, 2);
+    expect(await nodesOf(id, uuid).then((ps) => ps.filter((p) => !p.includes(`/${id2}`) && !p.startsWith(`/vm/${uuid}`)))).toEqual([]);
+    expect(await monitorLog()).toContain(`Domain ${P}-reb restarted as domid ${id2}`);
+    // The C xl sees the restarted guest like any other.
+    expect(await dom0ok(['xl', 'list', `${P}-reb`])).toContain(`${P}-reb`);
+  }, 600_000);
+
+  it('our xl destroy of our guest removes every node and its monitor registration', async () => {
+    const id = (await domid(`${P}-reb`))!;
+    const uuid = await uuidOf(id);
+    const r = await dom0([XL, 'destroy', `${P}-reb`], 120);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await nodesOf(id, uuid)).toEqual([]);
+    await waitFor('the monitor to drop it', 60, async () => (await dom0sh(`test -e /var/run/xen/xl-monitor/${id}.json`)).code !== 0);
+  }, 200_000);
+
+  it('on_poweroff=preserve keeps the shut-down domain; on_reboot=rename-restart keeps the old one renamed and starts a new one', async () => {
+    const a = await createOurs(`${P}-pre`, ['on_poweroff="preserve"']);
+    const b = await createOurs(`${P}-ren`, ['on_reboot="rename-restart"']);
+    await bootedTimes(`${P}-pre`, 1);
+    await bootedTimes(`${P}-ren`, 1);
+    const uuidB = await uuidOf(b);
+    expect((await dom0([XL, 'shutdown', '-w', `${P}-pre`], 200)).code).toBe(0);
+    expect((await dom0([XL, 'reboot', '-w', `${P}-ren`], 200)).code).toBe(0);
+    await waitFor('the renamed restart', 240, async () => { const n = await domid(`${P}-ren`); return n !== null && n !== b; });
+    const list = await dom0ok(['xl', 'list']);
+    expect(list).toMatch(new RegExp(`${P}-pre\\s+${a}\\s.*s-`)); // still there, shut down
+    expect(list).toMatch(new RegExp(`${P}-ren-\\d{8}T\\d{4}Z\\s+${b}\\s`));
+    expect(await uuidOf(b)).not.toBe(uuidB);
+    expect(await uuidOf((await domid(`${P}-ren`))!)).toBe(uuidB);
+    const log = await monitorLog();
+    expect(log).toContain('Action for shutdown reason code 0 is preserve');
+    expect(log).toContain('Action for shutdown reason code 1 is rename-restart');
+  }, 600_000);
+
+  it('-F keeps the monitor in the foreground until the domain is gone; -e leaves a shut-down domain alone', async () => {
+    const bg = dom0sh(`${XL} create -F /lab/guests/pv.cfg 'name="${P}-fg"' ${FAST.map((f) => `'${f}'`).join(' ')} 2>&1; echo "exit=$?"`, 400);
+    const id = await waitFor('the -F domain', 120, async () => domid(`${P}-fg`));
+    await bootedTimes(`${P}-fg`, 1);
+    expect((await dom0([XL, 'shutdown', `${P}-fg`], 200)).code).toBe(0);
+    const out = (await bg).stdout;
+    expect(out).toContain(`Waiting for domain ${P}-fg (domid ${id}) to die`);
+    expect(out).toContain('Action for shutdown reason code 0 is destroy');
+    expect(out.trim().endsWith('exit=0')).toBe(true);
+    expect(await domid(`${P}-fg`)).toBe(null);
+
+    const e = await createOurs(`${P}-e`, [], ['-e']);
+    await bootedTimes(`${P}-e`, 1);
+    expect((await dom0([XL, 'shutdown', '-w', `${P}-e`], 200)).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await dom0ok(['xl', 'list'])).toMatch(new RegExp(`${P}-e\\s+${e}\\s.*s-`));
+    expect((await dom0sh(`test -e /var/run/xen/xl-monitor/${e}.json`)).code).not.toBe(0);
+  }, 600_000);
+
+  it('one monitor process serves all domains, and it exits once none is left', async () => {
+    await createOurs(`${P}-m1`);
+    await createOurs(`${P}-m2`);
+    const monitors = async () => Number((await dom0sh("ps -o args | grep -c '[m]onitor.js'")).stdout.trim());
+    expect(await monitors()).toBe(1);
+    await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do ${XL} destroy $n; done`, 300);
+    await waitFor('the monitor to exit', 60, async () => (await monitors()) === 0);
+  }, 600_000);
+});
+
+describe(`a failed xl create leaves nothing behind (Xen ${XEN})`, () => {
+  const FAIL = `${P}-fail`;
+  const onlyDom0 = async () => {
+    expect((await dom0ok(['xl', 'list'])).trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['Domain-0']);
+    for (const where of ['/local/domain', '/vm', '/libxl', '/local/domain/0/backend']) {
+      expect((await dom0sh(`xenstore-ls ${where} 2>/dev/null | grep -c '${FAIL}'`)).stdout.trim(), where).toBe('0');
+    }
+    // Domain-0's own userdata file is the C xl's.
+    expect((await dom0sh('ls /var/lib/xen | grep -c "^userdata-d\\.[1-9]"')).stdout.trim()).toBe('0');
+  };
+  /**
+   * The rollback of each step is tried on a minimal PV ELF (Xen notes, a page of code): every hypercall and
+   * xenstore write of a real build, without unpacking a 65 MB kernel 25 times. It is never unpaused.
+   */
+  const TINY = [`kernel="/tmp/${P}-tiny.elf"`, 'memory=32'];
+  beforeAll(async () => {
+    await dom0sh('for id in $(xl list | awk \'NR > 2 { print $2 }\'); do xl destroy "$id"; done');
+    const elf = makeElf({ notes: LINUX_NOTES, code: Buffer.alloc(4096, 0xf4) });
+    await dom0ok(['sh', '-c', `echo ${elf.toString('base64')} | base64 -d > /tmp/${P}-tiny.elf`]);
+  });
+
+  // Every step of libxl__domain_make / build_pre / build_pv / build_post / console_add after createdomain.
+  const steps: [string, string][] = [
+    ['writing xenstore nodes', `writing xenstore nodes for domain '${FAIL}'`],
+    ['setting vcpus', `setting vcpus for domain '${FAIL}'`],
+    ['setting maximum memory', `setting maximum memory for domain '${FAIL}'`],
+    ['allocating event channels', `allocating event channels for domain '${FAIL}'`],
+    ...['memory layout', 'set address size', 'populate physmap', 'load kernel', 'load ramdisk',
+      'clear xenstore and console pages', 'write p2m', 'write page tables', 'read domain info', 'write start_info',
+      'pin page tables', 'shared info', 'vcpu context', 'grant table']
+      .map((s): [string, string] => [s, `building domain '${FAIL}': ${s}`]),
+    ['introducing domain to xenstored', `introducing domain to xenstored for domain '${FAIL}'`],
+    ['adding console', `adding console for domain '${FAIL}'`],
+    ['saving domain configuration', `saving domain configuration for domain '${FAIL}'`],
+    ['unpausing domain', `unpausing domain '${FAIL}'`],
+  ];
+  for (const [step, text] of steps) {
+    it(`a failure at "${step}" is rolled back`, async () => {
+      const r = await dom0(['env', `XL_TEST_FAIL_AT=${step}`, XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, ...TINY], 300);
+      expect(r.stderr).toBe(`xl create: ${text}: failure injected for testing\n`);
+      expect(r.code).toBe(1);
+      await onlyDom0();
+    }, 300_000);
+  }
+
+  it('xenstored refusing a write (ENOENT: a transaction it does not know) is rolled back', async () => {
+    const r = await dom0(['env', 'XL_TEST_XS_REFUSE=/memory/target$', XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, ...TINY], 300);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^xl create: writing xenstore nodes for domain '${FAIL}': .*ENOENT.*\\n$`));
+    await onlyDom0();
+  }, 300_000);
+
+  it('more memory than Xen has free: the hypervisor refuses, the create is rolled back', async () => {
+    const r = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, 'memory=2600', ...FAST], 300);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^xl create: building domain '${FAIL}': (claim pages|populate physmap): .*\\n$`));
+    await onlyDom0();
+  }, 300_000);
+
+  it('too little memory for the kernel and its tables: one line, nothing left', async () => {
+    const r = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, 'memory=8', ...FAST], 300);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^xl create: building domain '${FAIL}': .*not enough memory.*\\n$`));
+    await onlyDom0();
+  }, 300_000);
+});
