@@ -129,12 +129,14 @@ export class Monitor {
   private async scanOnce(): Promise<void> {
     for (const reg of await this.opts.registry.list()) {
       const info = await domainInfo(this.ctx, reg.domid, { names: false });
-      if (!info || info.uuid !== reg.uuid) {
+      // Dying counts as dead, as in libxl's death watch: xenstored may not fire again once it is gone.
+      if (!info || info.uuid !== reg.uuid || info.dying) {
+        if (this.handling.has(reg.domid)) continue; // our own destroy of it
         this.log(`Domain ${reg.domid} has been destroyed.`);
         await this.opts.registry.remove(reg.domid);
         continue;
       }
-      if (info.dying || !info.shutdown || this.handling.has(reg.domid)) continue;
+      if (!info.shutdown || this.handling.has(reg.domid)) continue;
       this.handling.add(reg.domid);
       try {
         await this.handleShutdown(reg, info.shutdownReason);
