@@ -38,6 +38,7 @@ async function nodesOf(id: number, uuid: string): Promise<string[]> {
 }
 
 const uuidOf = async (id: number) => (await dom0ok(['xenstore-read', `/local/domain/${id}/vm`])).trim().replace('/vm/', '');
+const monitors = async () => Number((await dom0sh("ps -o args | grep -c '[m]onitor.js'")).stdout.trim());
 const monitorLog = async () => (await dom0sh('cat /var/log/xen/xl-monitor.log 2>/dev/null')).stdout;
 
 async function createOurs(name: string, extra: string[] = [], opts: string[] = []): Promise<number> {
@@ -130,9 +131,15 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
     await waitFor('the monitor to drop it', 60, async () => (await dom0sh(`test -e /var/run/xen/xl-monitor/${id}.json`)).code !== 0);
   }, 200_000);
 
-  it('on_poweroff=preserve keeps the shut-down domain; on_reboot=rename-restart keeps the old one renamed and starts a new one', async () => {
+  it('one monitor for all; a name in use is refused; on_poweroff=preserve keeps the shut-down domain; on_reboot=rename-restart keeps the old one renamed and starts a new one', async () => {
     const a = await createOurs(`${P}-pre`, ['on_poweroff="preserve"']);
     const b = await createOurs(`${P}-ren`, ['on_reboot="rename-restart"']);
+    // One monitor process looks after both (a second one started in a race gives way within seconds).
+    await waitFor('one monitor process', 60, async () => (await monitors()) === 1);
+    // A second create under the same name fails cleanly and leaves the first alone.
+    const again = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${P}-pre"`, ...FAST], 300);
+    expect(again).toMatchObject({ code: 1, stderr: `xl create: domain '${P}-pre' already exists\n` });
+    expect(await domid(`${P}-pre`)).toBe(a);
     await bootedTimes(`${P}-pre`, 1);
     await bootedTimes(`${P}-ren`, 1);
     const uuidB = await uuidOf(b);
@@ -149,7 +156,7 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
     expect(log).toContain('Action for shutdown reason code 1 is rename-restart');
   }, 600_000);
 
-  it('-F keeps the monitor in the foreground until the domain is gone; -e leaves a shut-down domain alone', async () => {
+  it('-F keeps the monitor in the foreground until the domain is gone; -e leaves a shut-down domain alone; the shared monitor exits once none of its domains is left', async () => {
     const bg = dom0sh(`${XL} create -F /lab/guests/pv.cfg 'name="${P}-fg"' ${FAST.map((f) => `'${f}'`).join(' ')} 2>&1; echo "exit=$?"`, 400);
     const id = await waitFor('the -F domain', 120, async () => domid(`${P}-fg`));
     await bootedTimes(`${P}-fg`, 1);
@@ -166,17 +173,7 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
     await new Promise((r) => setTimeout(r, 5000));
     expect(await dom0ok(['xl', 'list'])).toMatch(new RegExp(`${P}-e\\s+${e}\\s.*s-`));
     expect((await dom0sh(`test -e /var/run/xen/xl-monitor/${e}.json`)).code).not.toBe(0);
-  }, 600_000);
-
-  it('one monitor process serves all domains, and it exits once none is left', async () => {
-    const m1 = await createOurs(`${P}-m1`);
-    // A second create under the same name fails cleanly and leaves the first alone.
-    const again = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${P}-m1"`, ...FAST], 300);
-    expect(again).toMatchObject({ code: 1, stderr: `xl create: domain '${P}-m1' already exists\n` });
-    expect(await domid(`${P}-m1`)).toBe(m1);
-    await createOurs(`${P}-m2`);
-    const monitors = async () => Number((await dom0sh("ps -o args | grep -c '[m]onitor.js'")).stdout.trim());
-    expect(await monitors()).toBe(1);
+    // With none of our guests left, the monitor goes too.
     await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do ${XL} destroy $n; done`, 300);
     await waitFor('the monitor to exit', 60, async () => (await monitors()) === 0);
   }, 600_000);
@@ -217,14 +214,29 @@ describe(`a failed xl create leaves nothing behind (Xen ${XEN})`, () => {
     ['saving domain configuration', `saving domain configuration for domain '${FAIL}'`],
     ['unpausing domain', `unpausing domain '${FAIL}'`],
   ];
-  for (const [step, text] of steps) {
-    it(`a failure at "${step}" is rolled back`, async () => {
+  // Through the CLI (the one-line message and exit status) for one step of each phase...
+  for (const [step, text] of steps.filter(([st]) => ['writing xenstore nodes', 'populate physmap', 'unpausing domain'].includes(st))) {
+    it(`xl create with a failure at "${step}": one line, exit 1, rolled back`, async () => {
       const r = await dom0(['env', `XL_TEST_FAIL_AT=${step}`, XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, ...TINY], 300);
       expect(r.stderr).toBe(`xl create: ${text}: failure injected for testing\n`);
       expect(r.code).toBe(1);
       await onlyDom0();
     }, 300_000);
   }
+
+  // ...and every step through our libxl in one process, the C tools checking what is left after each.
+  it(`a failure at each of the ${steps.length} steps is rolled back (libxl create, one process)`, async () => {
+    const prog = await bundleForDom0('test/lab/programs/create-failures.ts');
+    const quoted = steps.map(([st]) => `'${st}'`).join(' ');
+    const r = await dom0sh(`node ${prog} /lab/guests/pv.cfg ${XEN} ${FAIL} ${quoted} -- ${TINY.map((t) => `'${t}'`).join(' ')}`, 600);
+    expect(r.code, r.stderr).toBe(0);
+    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { step: string; error: string; domains: string[]; leftovers: string[] });
+    expect(results.map((x) => x.step)).toEqual(steps.map(([st]) => st));
+    for (const [i, [step, text]] of steps.entries()) {
+      expect(results[i], step).toEqual({ step, error: `${text}: failure injected for testing`, domains: ['Domain-0'], leftovers: [] });
+    }
+    await onlyDom0();
+  }, 600_000);
 
   it('xenstored refusing a write (ENOENT: a transaction it does not know) is rolled back', async () => {
     const r = await dom0(['env', 'XL_TEST_XS_REFUSE=/memory/target$', XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, ...TINY], 300);
