@@ -44,9 +44,8 @@ interface LzmaNative {
 function lzmaDecoder(): Decoder {
   const lzma = requireFrom(import.meta.url)('lzma-native') as LzmaNative;
   return (data) => new Promise((resolve, reject) => {
-    // Runs on libuv's thread pool; liblzma's auto decoder takes .xz and .lzma alike. Big output chunks: each
-    // one is a trip between the thread and JS, which costs much under emulation.
-    lzma.decompress(data, { bufsize: 16 << 20 }, (out, e) => (e || !out ? reject(e ?? new Error('no output')) : resolve(out)));
+    // Runs on libuv's thread pool; liblzma's auto decoder takes .xz and .lzma alike.
+    lzma.decompress(data, {}, (out, e) => (e || !out ? reject(e ?? new Error('no output')) : resolve(out)));
   });
 }
 
