@@ -4,17 +4,9 @@
 // (the test fails while the committed page is stale). Only the test imports
 // this module: main.ts must not, so the CLI's startup stays lean.
 
+import { esc, para } from '../config-parser/man.js';
 import { CMD_TABLE } from './cmdtable.js';
 import type { Arch, CommandSpec } from './types.js';
-
-/** Escapes text for roff: backslashes, minus signs, and a leading dot or quote. */
-function esc(s: string): string {
-  return s.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/gm, '\\&$1');
-}
-
-function para(text: string): string {
-  return '.PP\n' + esc(text) + '\n';
-}
 
 /** Text kept line for line (help text is laid out in columns). */
 function verbatim(text: string): string {

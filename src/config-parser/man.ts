@@ -10,12 +10,13 @@ const SECTIONS: Section[] = [
   'Graphics and input', 'HVM', 'Device model', 'Security', 'x86', 'Arm',
 ];
 
-/** Escapes text for roff: backslashes, and a leading dot or quote. */
-function esc(s: string): string {
+/** Escapes text for roff: backslashes, minus signs, and a leading dot or quote. */
+export function esc(s: string): string {
   return s.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/gm, '\\&$1');
 }
 
-function para(text: string): string {
+/** One roff paragraph of escaped text. */
+export function para(text: string): string {
   return '.PP\n' + esc(text) + '\n';
 }
 
