@@ -8,7 +8,7 @@ import { constants, openSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 import type { LibxlContext } from './context.js';
 import { LIBXL_ERROR } from './domains.js';
-import { LibxlError, domainType, xsRead } from './xs-util.js';
+import { LibxlError, domainType, watchUntil, xsRead } from './xs-util.js';
 
 export type ConsoleType = 'pv' | 'serial' | 'vuart';
 
@@ -46,29 +46,18 @@ export interface AttachOptions {
 
 /** Open the pty named at `node`, waiting for xenconsoled to publish it; null when it does not come. */
 async function openPty(ctx: LibxlContext, node: string, waitMs: number): Promise<{ fd: number; path: string } | null> {
-  const xs = await ctx.xs();
-  const w = await xs.watch(node);
-  const deadline = Date.now() + waitMs;
-  try {
-    for (;;) {
-      const path = await xsRead(xs, node);
-      if (path) {
-        try {
-          return { fd: openSync(path, constants.O_RDWR | constants.O_NOCTTY), path };
-        } catch {
-          // xenconsoled is still setting it up: the next change or the deadline decides.
-        }
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) return null;
-      let timer: NodeJS.Timeout | undefined;
-      const r = await Promise.race([w.next(), new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), left)))]);
-      clearTimeout(timer);
-      if (r === 'timeout' || r.done) return null;
+  let opened: { fd: number; path: string } | null = null;
+  const tryOpen = (path: string | null): boolean => {
+    if (!path) return false;
+    try {
+      opened = { fd: openSync(path, constants.O_RDWR | constants.O_NOCTTY), path };
+      return true;
+    } catch {
+      return false; // xenconsoled is still setting it up: the next change or the deadline decides
     }
-  } finally {
-    await w.close().catch(() => undefined);
-  }
+  };
+  await watchUntil(await ctx.xs(), node, tryOpen, waitMs);
+  return opened;
 }
 
 /**
