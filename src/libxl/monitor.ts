@@ -18,6 +18,7 @@ import { createPvDomain } from './create.js';
 import { destroyDomain } from './destroy.js';
 import { domainInfo } from './domains.js';
 import { renameDomain } from './domain-control.js';
+import { domainFate } from './shutdown.js';
 import { XEN_RUN_DIR } from './paths.js';
 import { xsRm } from './xs-util.js';
 
@@ -108,7 +109,6 @@ export interface MonitorOptions {
 }
 
 export class Monitor {
-  private readonly handling = new Set<number>();
   private chain: Promise<void> = Promise.resolve();
 
   constructor(readonly ctx: LibxlContext, readonly opts: MonitorOptions) {}
@@ -129,20 +129,15 @@ export class Monitor {
   private async scanOnce(): Promise<void> {
     for (const reg of await this.opts.registry.list()) {
       const info = await domainInfo(this.ctx, reg.domid, { names: false });
-      // Dying counts as dead, as in libxl's death watch: xenstored may not fire again once it is gone.
-      if (!info || info.uuid !== reg.uuid || info.dying) {
-        if (this.handling.has(reg.domid)) continue; // our own destroy of it
+      // Dying counts as dead: xenstored may not fire @releaseDomain again once it is gone.
+      const fate = domainFate(info, reg.uuid);
+      if (fate === 'dead') {
         this.log(`Domain ${reg.domid} has been destroyed.`);
         await this.opts.registry.remove(reg.domid);
         continue;
       }
-      if (!info.shutdown || this.handling.has(reg.domid)) continue;
-      this.handling.add(reg.domid);
-      try {
-        await this.handleShutdown(reg, info.shutdownReason);
-      } finally {
-        this.handling.delete(reg.domid);
-      }
+      // Scans run one at a time, so a domain is never handled twice at once.
+      if (fate === 'shutdown') await this.handleShutdown(reg, info!.shutdownReason);
     }
   }
 

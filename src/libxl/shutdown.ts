@@ -6,7 +6,7 @@
 import { HVM_PARAM } from '../privcmd/abi.js';
 import { PrivcmdError, errnoMessage } from '../privcmd/errors.js';
 import type { LibxlContext } from './context.js';
-import { LIBXL_ERROR, domainInfo } from './domains.js';
+import { LIBXL_ERROR, domainInfo, type Dominfo } from './domains.js';
 import { qmpExecute } from './qmp.js';
 import { LibxlError, domainType, watchUntil, xsRead } from './xs-util.js';
 
@@ -66,6 +66,15 @@ export async function sendTrigger(ctx: LibxlContext, domid: number, trigger: Tri
   }
 }
 
+/**
+ * How libxl's death watch reads a watched domain's info: dead when it is
+ * gone, dying, or its domid now belongs to another domain (uuid differs).
+ */
+export function domainFate(info: Dominfo | null, uuid: string | undefined): 'dead' | 'shutdown' | 'alive' {
+  if (!info || info.dying || info.uuid !== uuid) return 'dead';
+  return info.shutdown ? 'shutdown' : 'alive';
+}
+
 export type DomainEvent =
   | { type: 'shutdown'; domid: number; reason: number }
   | { type: 'death'; domid: number };
@@ -91,15 +100,15 @@ export async function watchDomains(
     for await (const _ of w) {
       for (const id of [...pending]) {
         const info = await domainInfo(ctx, id, { names: false });
-        // Gone, dying, or its domid reused by another domain: dead to us.
-        if (!info || info.dying || info.uuid !== uuids.get(id)) {
+        const fate = domainFate(info, uuids.get(id));
+        if (fate === 'dead') {
           pending.delete(id);
           if (await onEvent({ type: 'death', domid: id })) return;
           continue;
         }
-        if (info.shutdown && !shutdownSeen.has(id)) {
+        if (fate === 'shutdown' && !shutdownSeen.has(id)) {
           shutdownSeen.add(id);
-          if (await onEvent({ type: 'shutdown', domid: id, reason: info.shutdownReason })) return;
+          if (await onEvent({ type: 'shutdown', domid: id, reason: info!.shutdownReason })) return;
         }
       }
       if (pending.size === 0) return;
