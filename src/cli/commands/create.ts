@@ -10,6 +10,7 @@
 import { cpus } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { XlConf } from '../../config-parser/xlconf.js';
+import type { CreateResult } from '../../libxl/create.js';
 import type { DryRunResult } from '../../libxl/create-dry-run.js';
 import { XlError } from '../../libxl/errors.js';
 import { withContext } from '../domain.js';
@@ -140,24 +141,24 @@ async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.
   const t0 = Date.now();
   const trace = process.env.XL_TRACE ? (s: string) => err(`[${Date.now() - t0} ms] ${s}\n`) : undefined;
   try {
-    const domid = await withContext(async (lctx) => {
-      const made = await createPvDomain(lctx, r.config, {
+    const made = await withContext(async (lctx) => {
+      const created = await createPvDomain(lctx, r.config, {
         paused: a.paused, xenVersion: version, trace, warn: (m) => err(`xl: warning: ${m}\n`),
         failAt: process.env.XL_TEST_FAIL_AT,
         xsRefuse: process.env.XL_TEST_XS_REFUSE ? new RegExp(process.env.XL_TEST_XS_REFUSE) : undefined,
       });
       trace?.('created');
-      if (a.monitor && a.daemonize) await startMonitoring(made, r, version);
+      if (a.monitor && a.daemonize) await startMonitoring(created, r, version);
       trace?.('monitor told');
-      return made.domid;
+      return created;
     });
     trace?.(`done (${Math.round(process.uptime() * 1000)} ms since the process started)`);
     if (trace) process.on('exit', () => trace(`exit (${Math.round(process.uptime() * 1000)} ms since the process started)`));
     if (a.console) {
-      const status = await attachPrimaryConsole(domid);
+      const status = await attachPrimaryConsole(made.domid);
       if (!a.monitor || a.daemonize) return status;
     }
-    if (a.monitor && !a.daemonize) return monitorInForeground(domid, r, version);
+    if (a.monitor && !a.daemonize) return monitorInForeground(made, r, version);
     return 0;
   } catch (e) {
     if (e instanceof CreateError) throw new Exit(1, `xl create: ${e.message}\n`);
@@ -170,10 +171,16 @@ function monitorEntry(): string {
   return process.env.XL_MONITOR_ENTRY ?? new URL('../monitor.js', import.meta.url).pathname;
 }
 
+/** What the monitor keeps of a domain: the config model as built, to restart it from. */
+async function registration(made: CreateResult, r: DryRunResult, version: '4.17' | '4.20') {
+  const { encodeConfig } = await import('../../libxl/monitor.js');
+  return { ...made, xenVersion: version, config: encodeConfig(r.config) };
+}
+
 /** Hand the domain to the shared monitor (xl's daemonized wait loop, one for all domains). */
-async function startMonitoring(made: { domid: number; uuid: string; name: string }, r: DryRunResult, version: '4.17' | '4.20'): Promise<void> {
-  const { DirRegistry, encodeConfig, ensureMonitor } = await import('../../libxl/monitor.js');
-  await new DirRegistry().put({ ...made, xenVersion: version, config: encodeConfig(r.config) });
+async function startMonitoring(made: CreateResult, r: DryRunResult, version: '4.17' | '4.20'): Promise<void> {
+  const { DirRegistry, ensureMonitor } = await import('../../libxl/monitor.js');
+  await new DirRegistry().put(await registration(made, r, version));
   try {
     await ensureMonitor(monitorEntry());
   } catch (e) {
@@ -183,13 +190,12 @@ async function startMonitoring(made: { domid: number; uuid: string; name: string
 }
 
 /** xl create -F: this process is the domain's monitor until it is gone. */
-async function monitorInForeground(domid: number, r: DryRunResult, version: '4.17' | '4.20'): Promise<number> {
-  const { MemoryRegistry, Monitor, encodeConfig } = await import('../../libxl/monitor.js');
+async function monitorInForeground(made: CreateResult, r: DryRunResult, version: '4.17' | '4.20'): Promise<number> {
+  const { MemoryRegistry, Monitor } = await import('../../libxl/monitor.js');
   return withContext(async (lctx) => {
     const registry = new MemoryRegistry();
-    const c = r.config as unknown as { c_info: { name: string; uuid: string } };
-    await registry.put({ domid, uuid: c.c_info.uuid, name: c.c_info.name, xenVersion: version, config: encodeConfig(r.config) });
-    err(`Waiting for domain ${c.c_info.name} (domid ${domid}) to die [pid ${process.pid}]\n`);
+    await registry.put(await registration(made, r, version));
+    err(`Waiting for domain ${made.name} (domid ${made.domid}) to die [pid ${process.pid}]\n`);
     await new Monitor(lctx, { registry, log: (line) => err(`${line}\n`) }).run();
     return 0;
   });
