@@ -7,6 +7,10 @@
 // for the domain sees the domain go and exits by itself.
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import {
+  HOTPLUG_TIMEOUT_MS, hostOs, hotplugRuns, runHotplug, usesHotplugScript,
+  type HotplugDevice, type HotplugOutcome, type HotplugRun,
+} from '../device-hotplug/index.js';
 import { PrivcmdError, errnoMessage } from '../privcmd/errors.js';
 import type { XenStore } from '../xenstore-client/client.js';
 import type { LibxlContext } from './context.js';
@@ -16,7 +20,7 @@ import { LibxlError, domainType, watchUntil, xsDirectory, xsPathCleanup, xsRead,
 
 /** Seconds, from libxl_internal.h. */
 const DESTROY_TIMEOUT = 10;
-const HOTPLUG_TIMEOUT = 40;
+const HOTPLUG_TIMEOUT = HOTPLUG_TIMEOUT_MS / 1000;
 const QEMU_BODGE_TIMEOUT = 2;
 const DOMID_REUSE_TIMEOUT = 60;
 
@@ -30,19 +34,15 @@ const QEMU_BACKENDS = new Set(['qdisk', 'vfb', 'qusb', '9pfs', 'vkbd']);
 const XenbusStateClosing = 5;
 const XenbusStateClosed = 6;
 
-export interface HotplugRun {
-  script: string;
-  args: string[];
-  env: Record<string, string>;
-}
+export type { HotplugRun } from '../device-hotplug/index.js';
 
 export interface DestroyOptions {
   libDir?: string;
   runDir?: string;
   /** Non-fatal problems, one line each (libxl logs and carries on). */
   warn?: (message: string) => void;
-  /** Run a hotplug script; resolves with its exit status (tests replace it). */
-  runHotplug?: (run: HotplugRun, timeoutMs: number) => Promise<number>;
+  /** Run a hotplug script (tests replace it). */
+  runHotplug?: (run: HotplugRun, timeoutMs: number) => Promise<HotplugOutcome>;
   /** Send a signal; false when the process does not exist. */
   kill?: (pid: number, signal: NodeJS.Signals) => boolean;
   /** Scale the libxl timeouts (tests). */
@@ -83,23 +83,9 @@ function defaultKill(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** libxl__async_exec with the hotplug set-up: stdin /dev/null, stdout to our stderr. */
-function defaultRunHotplug(run: HotplugRun, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(run.script, run.args, {
-      stdio: ['ignore', process.stderr, process.stderr],
-      env: { ...process.env, ...run.env },
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', () => {
-      clearTimeout(timer);
-      resolve(127);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve(code ?? (signal ? 128 : 1));
-    });
-  });
+/** As libxl: the script's output shows on our stderr. */
+function defaultRunHotplug(run: HotplugRun, timeoutMs: number): Promise<HotplugOutcome> {
+  return runHotplug(run, { timeoutMs, echo: (chunk) => process.stderr.write(chunk) });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -263,8 +249,12 @@ class Destroyer {
       d.backendKind === 'console' || d.backendKind === 'vuart' ? this.deviceDestroy(d) : this.removeDevice(d)));
   }
 
-  /** libxl__initiate_device_generic_remove, force on, through device_hotplug_done. */
-  async removeDevice(d: Device): Promise<void> {
+  /**
+   * libxl__initiate_device_generic_remove through device_hotplug_done. With
+   * force (destroy, block-detach -f) the frontend goes at once; without, the
+   * guest gets DESTROY_TIMEOUT to close it, then it is forced.
+   */
+  async removeDevice(d: Device, force = true): Promise<void> {
     const p = devicePaths(d);
     const statePath = `${p.backend}/state`;
     let runScripts = false;
@@ -279,7 +269,7 @@ class Destroyer {
         runScripts = true;
       } else {
         const present = await this.xs.withTransaction(async (tx) => {
-          await xsPathCleanup(tx, p.frontend);
+          if (force) await xsPathCleanup(tx, p.frontend);
           const state = await xsRead(tx, statePath);
           if (state === null) return false; // backend gone: clean the rest only
           await tx.write(`${p.backend}/online`, '0');
@@ -289,6 +279,7 @@ class Destroyer {
         if (present) {
           const r = await waitState(this.xs, statePath, XenbusStateClosed, this.ms(DESTROY_TIMEOUT));
           if (r === 'ok') runScripts = true;
+          else if (!force && r === 'timeout') return await this.removeDevice(d, true);
           else this.warn(`Domain ${d.domid}: unable to remove device with path ${p.backend}${r === 'timeout' ? ' (timed out)' : ''}`);
         }
       }
@@ -308,43 +299,43 @@ class Destroyer {
       }
       return;
     }
+    const timeoutMs = this.ms(HOTPLUG_TIMEOUT);
     for (const run of await this.hotplugRuns(d)) {
-      const status = await this.runHotplug(run, this.ms(HOTPLUG_TIMEOUT));
-      if (status !== 0) {
-        const why = await xsRead(this.xs, `${p.backend}/hotplug-error`);
-        this.warn(`${run.script} ${run.args[0]} exited with status ${status}${why ? `: script: ${why}` : ''}`);
-      }
+      const outcome = await this.runHotplug(run, timeoutMs);
+      if (outcome.status === 0) continue;
+      const why = await xsRead(this.xs, `${p.backend}/hotplug-error`);
+      const how = outcome.status !== null ? `exited with status ${outcome.status}`
+        : outcome.timedOut ? `was killed after ${timeoutMs / 1000} s` : `was killed by ${outcome.signal}`;
+      const output = outcome.stderrTail.length ? ` (output: ${outcome.stderrTail.join(' / ')})` : '';
+      this.warn(`${run.script} ${run.args[0]} ${how}${why ? `: script: ${why}` : ''}${output}`);
     }
   }
 
-  /** libxl__get_hotplug_script_info (Linux) for the remove action, each num_exec in turn. */
+  /** The backend nodes libxl__get_hotplug_script_info reads, then this OS's convention for a removal. */
   async hotplugRuns(d: Device): Promise<HotplugRun[]> {
+    const os = hostOs() ?? 'linux';
+    if (!usesHotplugScript(os, d.backendKind)) return [];
     const p = devicePaths(d);
-    if (d.backendKind !== 'vbd' && d.backendKind !== 'vbd3' && d.backendKind !== 'vif') return [];
     const script = await xsRead(this.xs, `${p.backend}/script`);
     if (script === null) {
       this.warn(`Domain ${d.domid}: unable to read script from ${p.backend}`);
       return [];
     }
-    const env: Record<string, string> = {
-      script,
-      XENBUS_TYPE: d.backendKind,
-      XENBUS_PATH: `backend/${d.backendKind}/${d.domid}/${d.devid}`,
-      XENBUS_BASE_PATH: 'backend',
+    const vif = d.backendKind === 'vif';
+    const type = vif ? (await xsRead(this.xs, `${p.backend}/type`))?.toLowerCase() : undefined;
+    const nictype = type === 'vif' || type === 'vif_ioemu' ? type : undefined;
+    const dev: HotplugDevice = {
+      backendKind: d.backendKind, domid: d.domid, devid: d.devid, backendPath: p.backend, script, nictype,
+      gatewaydev: vif ? await xsRead(this.xs, `${p.backend}/gatewaydev`) : null,
+      stubdom: nictype === 'vif_ioemu' && (await this.stubdomOf(d.domid)) !== 0,
     };
-    if (d.backendKind !== 'vif') return [{ script, args: ['remove'], env }];
-    const nictype = (await xsRead(this.xs, `${p.backend}/type`))?.toLowerCase();
-    if (nictype !== 'vif' && nictype !== 'vif_ioemu') {
-      this.warn(`Domain ${d.domid}: unable to read nictype from ${p.backend}`);
+    try {
+      return hotplugRuns(os, dev, 'remove');
+    } catch (e) {
+      // An unknown nictype: libxl gives up on the scripts for this device.
+      this.warn(`Domain ${d.domid}: ${e instanceof Error ? e.message : String(e)}`);
       return [];
     }
-    env.netdev = (await xsRead(this.xs, `${p.backend}/gatewaydev`)) ?? '';
-    const vif = `vif${d.domid}.${d.devid}`;
-    if (nictype === 'vif_ioemu') env.INTERFACE = `${vif}-emu`;
-    env.vif = vif;
-    const runs: HotplugRun[] = [{ script, args: ['offline', 'type_if=vif'], env }];
-    if (nictype === 'vif_ioemu' && !(await this.stubdomOf(d.domid))) runs.push({ script, args: ['remove', 'type_if=tap'], env });
-    return runs;
   }
 
   /** libxl__device_destroy: frontend, /libxl and backend nodes, pruning empty parents. */
@@ -428,6 +419,15 @@ class Destroyer {
       this.warn(`Domain ${domid}: failed to update ${path}: ${(e as Error).message}`);
     }
   }
+}
+
+/** One device's removal (xl block-detach / network-detach); problems go to opts.warn. */
+export async function removeDevice(
+  ctx: LibxlContext, dev: { kind: string; backendKind: string; backendDomid: number; domid: number; devid: number },
+  opts: DestroyOptions & { force?: boolean } = {},
+): Promise<void> {
+  const d = new Destroyer(ctx, await ctx.xs(), opts);
+  await d.removeDevice(dev, opts.force ?? true);
 }
 
 /** libxl_domain_destroy. Throws LibxlError (rc) when the domain is not there or Xen refuses. */

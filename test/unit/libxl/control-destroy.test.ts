@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HotplugOutcome } from '../../../src/device-hotplug/index.js';
 import { destroyDomain, parseBackendPath, type HotplugRun } from '../../../src/libxl/destroy.js';
 import { pauseDomain, renameDomain, unpauseDomain } from '../../../src/libxl/domain-control.js';
 import { LibxlError, xsPathCleanup } from '../../../src/libxl/xs-util.js';
@@ -10,6 +11,7 @@ import { fakeHost, uuidBytes, type FakeHost } from './fakes.js';
 
 const UUID5 = '50515253-5455-5657-5859-5a5b5c5d5e5f';
 const F = { blocked: 16, running: 32 };
+const OK: HotplugOutcome = { status: 0, signal: null, timedOut: false, stderrTail: [] };
 
 let host: FakeHost | undefined;
 let tmp: string | undefined;
@@ -133,7 +135,7 @@ describe('destroy', () => {
           // The block script reads the backend: it must still be there.
           expect(host!.xsd.get(`/local/domain/0/${r.env.XENBUS_PATH}/state`)).toBe('6');
           runs.push(r);
-          return 0;
+          return OK;
         },
       });
     } finally {
@@ -166,13 +168,74 @@ describe('destroy', () => {
     let scripts = 0;
     await destroyDomain(host.ctx, 5, {
       libDir: tmp, runDir: tmp, warn: (m) => warnings.push(m), timeoutScale: 0.01,
-      runHotplug: async () => ++scripts,
+      runHotplug: async () => (++scripts, OK),
     });
     expect(scripts).toBe(0);
     expect(warnings.length).toBe(2);
     expect(warnings[0]).toMatch(/unable to remove device with path \/local\/domain\/0\/backend\/(vif|vbd)\/5\/\d+ \(timed out\)/);
     expect([...host.xsd.tree.keys()].filter((p) => p.includes('/5/'))).toEqual([]);
     expect(host.xen.destroyed).toEqual([5]);
+  });
+
+  it('a failing script: the warning has its exit status, hotplug-error and last output', async () => {
+    host = await fakeHost([{ domid: 0, name: 'Domain-0' }, { domid: 5, handle: uuidBytes(5) }]);
+    pvGuestTree(host);
+    host.xsd.put('/local/domain/0/backend/vbd/5/51712/hotplug-error', 'losetup -d failed');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xl-destroy-'));
+    const driver = await fakeBackendDriver(host.xsd.socketPath);
+    const warnings: string[] = [];
+    const timeouts: number[] = [];
+    try {
+      await destroyDomain(host.ctx, 5, {
+        libDir: tmp, runDir: tmp, warn: (m) => warnings.push(m), timeoutScale: 0.05,
+        runHotplug: async (r, timeoutMs) => {
+          timeouts.push(timeoutMs);
+          return r.script.endsWith('block') ? { status: 1, signal: null, timedOut: false, stderrTail: ['a', 'b'] }
+            : { status: null, signal: 'SIGKILL', timedOut: true, stderrTail: [] };
+        },
+      });
+    } finally {
+      await driver.close();
+    }
+    expect(timeouts).toEqual([2000, 2000]);
+    expect(warnings.sort()).toEqual([
+      '/etc/xen/scripts/block remove exited with status 1: script: losetup -d failed (output: a / b)',
+      '/etc/xen/scripts/vif-bridge offline was killed after 2 s',
+    ]);
+    expect(host.xen.destroyed).toEqual([5]);
+  });
+
+  it('a vif_ioemu nic runs the tap pass too, unless the domain has a stub domain; an unknown nictype runs nothing', async () => {
+    for (const [type, stub, expected] of [
+      ['vif_ioemu', false, [['offline', 'type_if=vif'], ['remove', 'type_if=tap']]],
+      ['VIF_IOEMU', true, [['offline', 'type_if=vif']]],
+      ['bogus', false, []],
+    ] as const) {
+      host = await fakeHost([{ domid: 0, name: 'Domain-0' }, { domid: 5, handle: uuidBytes(5) }]);
+      pvGuestTree(host);
+      host.xsd.put('/local/domain/0/backend/vif/5/0/type', type);
+      host.xsd.put('/local/domain/0/backend/vif/5/0/gatewaydev', 'eth0');
+      if (stub) host.xsd.put('/local/domain/5/image/device-model-domid', '6');
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xl-destroy-'));
+      const driver = await fakeBackendDriver(host.xsd.socketPath);
+      const vifRuns: HotplugRun[] = [];
+      const warnings: string[] = [];
+      try {
+        await destroyDomain(host.ctx, 5, {
+          libDir: tmp, runDir: tmp, warn: (m) => warnings.push(m), timeoutScale: 0.05,
+          runHotplug: async (r) => (r.script.endsWith('vif-bridge') && vifRuns.push(r), OK),
+        }).catch(() => undefined); // the stub domain 6 does not exist
+      } finally {
+        await driver.close();
+      }
+      expect(vifRuns.map((r) => r.args)).toEqual(expected);
+      if (expected.length) expect(vifRuns[0].env).toMatchObject({ netdev: 'eth0', vif: 'vif5.0', INTERFACE: 'vif5.0-emu' });
+      else expect(warnings).toContain('Domain 5: unable to read nictype from /local/domain/0/backend/vif/5/0');
+      await host.close();
+      host = undefined;
+      fs.rmSync(tmp, { recursive: true, force: true });
+      tmp = undefined;
+    }
   });
 
   it('kills the device model by its xenstore pid and removes its QMP sockets', async () => {
