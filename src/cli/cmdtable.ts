@@ -585,6 +585,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Create a new virtual network device',
     usage: '<Domain> [type=<type>] [mac=<mac>] [bridge=<bridge>] [ip=<ip>] [script=<script>] [backend=<BackDomain>] [vifname=<name>] [rate=<rate>] [model=<model>] [accel=<accel>] [mtu=<mtu>]',
     getopt: { short: '', minArgs: 1 },
+    load: () => import('./commands/network.js'),
   },
   {
     name: 'network-list',
@@ -593,6 +594,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'List virtual network interfaces for a domain',
     usage: '<Domain(s)>',
     getopt: { short: '', minArgs: 1 },
+    load: () => import('./commands/network.js'),
   },
   {
     name: 'network-detach',
@@ -601,6 +603,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: "Destroy a domain's virtual network device",
     usage: '<Domain> <DevId|mac>',
     getopt: { short: '', minArgs: 2 },
+    load: () => import('./commands/network.js'),
   },
   {
     name: 'channel-list',
@@ -617,6 +620,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Create a new virtual block device',
     usage: '<Domain> <disk-spec-component(s)>...',
     getopt: { short: '', minArgs: 2 },
+    load: () => import('./commands/block.js'),
   },
   {
     name: 'block-list',
@@ -625,6 +629,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'List virtual block devices for a domain',
     usage: '<Domain(s)>',
     getopt: { short: '', minArgs: 1 },
+    load: () => import('./commands/block.js'),
   },
   {
     name: 'block-detach',
@@ -634,6 +639,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     usage: '[option] <Domain> <DevId>',
     options: '-f, --force        do not wait for the domain to release the device',
     getopt: { short: 'f', long: [['force', 0, 'f']], minArgs: 2 },
+    load: () => import('./commands/block.js'),
   },
   {
     name: 'vtpm-attach',
