@@ -6,17 +6,20 @@
 // libxl destroy, which also removes its xenstore nodes) before the error,
 // which names the step, goes up.
 
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../config-parser/index.js';
 import { buildPv, BuildStepError, KernelFormatError, LayoutError, UnpackError, loadPvKernel, type PvImage } from '../domain-builder/index.js';
+import { runHotplug } from '../device-hotplug/index.js';
 import { BuildCalls } from '../privcmd/build-calls.js';
 import { PrivcmdError } from '../privcmd/errors.js';
 import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
 import type { LibxlContext } from './context.js';
 import { destroyDomain } from './destroy.js';
+import { HOTPLUG_TIMEOUT, connectDevice, pvProtocol, settleDisk, settleNic, writeDeviceNodes, writeDiskProtocol, type DeviceSpec } from './devices.js';
 import { nameToDomid } from './domains.js';
 import { XlError } from './errors.js';
-import { XEN_LIB_DIR } from './paths.js';
+import { XEN_LIB_DIR, XEN_RUN_DIR } from './paths.js';
 import { xsRm } from './xs-util.js';
 
 /** libxl_internal.h: extra KiB above the target Xen lets a guest have. */
@@ -53,6 +56,8 @@ export interface CreateOptions {
   xenVersion?: XenVersion;
   /** Where userdata files go (tests); default XEN_LIB_DIR. */
   libDir?: string;
+  /** Seconds a hotplug script may run (tests of the timeout); default libxl's 40. */
+  hotplugTimeout?: number;
 }
 
 /** libxl.h INVALID_DOMID (~0): what xl puts in c_info.domid under domid_policy "xen". */
@@ -71,10 +76,18 @@ export function savedConfigJson(config: DomainConfig, version: XenVersion): stri
   const x86 = (c.b_info.arch_x86 ?? {}) as Record<string, unknown>;
   x86.msr_relaxed ??= false;
   c.b_info.arch_x86 = x86;
+  const disks = (c as unknown as { disks?: Record<string, unknown>[] }).disks ?? [];
+  for (const d of disks) d.colo_restore_enable ??= false;
   return renderJson(genStruct(domain_config, c as unknown as Record<string, unknown>, version));
 }
 
-export interface CreateResult { domid: number; name: string; uuid: string }
+export interface CreateResult {
+  domid: number;
+  name: string;
+  uuid: string;
+  /** The config with what libxl settled and keeps (the nics' MACs), for restarts. */
+  config: DomainConfig;
+}
 
 /** xs perms as libxl__xs_mknod sets them. */
 type Perms = readonly string[];
@@ -85,7 +98,7 @@ function uuidBytes(uuid: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
 }
 
-/** Device lists of libxl_domain_config; building any of them comes with a later issue. */
+/** Device lists of libxl_domain_config; all but disks and nics come with later issues. */
 const DEVICE_LISTS = [
   'disks', 'nics', 'pcidevs', 'rdms', 'dtdevs', 'vfbs', 'vkbs', 'virtios', 'vtpms', 'p9s', 'pvcallsifs',
   'vdispls', 'vsnds', 'channels', 'usbctrls', 'usbdevs',
@@ -173,6 +186,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
   const whom = `'${v.name}'`;
   let domid: number | null = null;
   let current = '';
+  let devicesUp: Promise<unknown> | null = null;
   const at = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
     current = step;
     trace?.(step);
@@ -183,11 +197,22 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
   try {
     if (v.type !== 'pv') throw new CreateError('checking config', `${what}: only PV guests can be built so far (type is ${v.type})`, null);
     if (!v.kernel) throw new CreateError('checking config', `${what}: no kernel given`, null);
-    const devices = configDevices(config);
+    const devices = configDevices(config).filter((k) => k !== 'disks' && k !== 'nics');
     if (devices.length) {
       throw new CreateError('checking config', `${what}: guests with devices cannot be built yet (${devices.join(', ')})`, null);
     }
     const kernelPath = v.kernel;
+    const cfg = config as unknown as { disks?: Record<string, unknown>[]; nics?: Record<string, unknown>[] };
+    const disks = [...(cfg.disks ?? [])];
+    const nics = [...(cfg.nics ?? [])];
+    const settledNics = [...nics];
+    // The devices' own checks (a disk image that is not there) before any domain exists.
+    try {
+      for (const d of disks) await settleDisk(d, 0, v.type);
+      for (const n of nics) settleNic(n, 0, v.type);
+    } catch (e) {
+      throw new CreateError('checking config', `${what}: ${errText(e)}`, null, { cause: e });
+    }
     if (await nameToDomid(ctx, v.name) !== null) {
       throw new CreateError('checking name', `${what} already exists`, null);
     }
@@ -222,6 +247,9 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       await mknod(t, vm, ro);
       await mknod(t, lib, none);
       await mknod(t, `${lib}/device`, none);
+      if (disks.length) await t.write(`${lib}/device/vbd`, '');
+      await t.write(`${lib}/device/console`, '');
+      if (nics.length) await t.write(`${lib}/device/vif`, '');
       await t.write(`${dom}/vm`, vm);
       // libxl__domain_rename writes both names, before the uuid.
       await t.write(`${dom}/name`, v.name);
@@ -230,6 +258,10 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       await mknod(t, `${dom}/memory`, ro);
       await mknod(t, `${dom}/device`, ro);
       await mknod(t, `${dom}/device/suspend/event-channel`, rw);
+      // The device kinds' directories now, in libxl's order (disks, console,
+      // nics), as devices are set up concurrently later.
+      if (disks.length) await t.write(`${dom}/device/vbd`, '');
+      if (nics.length) await t.write(`${dom}/device/vif`, '');
       await mknod(t, `${dom}/control`, ro);
       for (const n of ['shutdown', 'feature-poweroff', 'feature-reboot', 'feature-suspend', 'sysrq']) {
         await mknod(t, `${dom}/control/${n}`, rw);
@@ -241,6 +273,26 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       await t.write(`${lib}/type`, v.type);
     }));
     await at('writing xenstore nodes', () => xs.write(`${lib}/dm-version`, 'qemu_xen'));
+
+    // libxl__add_disks and the nics: nodes now, in config order; the backends'
+    // InitWait and the hotplug scripts run while the domain is built.
+    const specs: DeviceSpec[] = [];
+    await at('adding devices', async () => {
+      for (const d of disks) {
+        specs.push((await settleDisk(d, id, v.type)).spec);
+      }
+      for (const [i, n] of nics.entries()) {
+        const { nic, spec } = settleNic(n, id, v.type);
+        specs.push(spec);
+        settledNics[i] = { ...n, mac: nic.mac, nictype: nic.nictype };
+      }
+      for (const spec of specs) await xs.withTransaction((t) => writeDeviceNodes(t, spec));
+    });
+    const runScripts = (config as unknown as { c_info: { run_hotplug_scripts?: boolean | null } }).c_info.run_hotplug_scripts !== false;
+    devicesUp = Promise.all(specs.map((spec) => connectDevice(xs, spec, {
+      runScripts, timeoutScale: opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1,
+    })));
+    devicesUp.catch(() => undefined);
 
     // libxl__build_pre
     await at('setting vcpus', () => bc.setMaxVcpus(id, v.maxVcpus));
@@ -298,6 +350,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     await at('writing xenstore nodes', () => xs.withTransaction(async (t) => {
       for (const [k, val] of ents) await t.write(`${dom}/${k}`, val);
       for (const [k, val] of vments) await t.write(`${vm}/${k}`, val);
+      for (const spec of specs) if (spec.kind === 'vbd') await writeDiskProtocol(t, spec, pvProtocol(true));
     }));
     await at('introducing domain to xenstored', () => xs.introduce(id, built.storeMfn, storePort));
 
@@ -326,19 +379,25 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       ]) await t.write(`${fe}/${k}`, val);
     }));
 
+    await at('adding devices', () => devicesUp);
+    const settled = { ...config, nics: settledNics } as DomainConfig;
+    if (!nics.length) delete (settled as unknown as { nics?: unknown }).nics;
+
     await at('saving domain configuration', async () => {
       // libxl__userdata_store: a temporary file renamed over; the JSON is stored with its C string's NUL.
       const path = `${opts.libDir ?? XEN_LIB_DIR}/userdata-d.${id}.${v.uuid}.libxl-json`;
-      await writeFile(`${path}.new`, `${savedConfigJson(config, opts.xenVersion ?? '4.17')}\0`, { mode: 0o600 });
+      await writeFile(`${path}.new`, `${savedConfigJson(settled, opts.xenVersion ?? '4.17')}\0`, { mode: 0o600 });
       await rename(`${path}.new`, path);
     });
 
     if (!opts.paused) await at('unpausing domain', () => xc.unpauseDomain(id));
-    return { domid: id, name: v.name, uuid: v.uuid };
+    return { domid: id, name: v.name, uuid: v.uuid, config: settled };
   } catch (e) {
     const step = e instanceof CreateError ? e.step
       : e instanceof BuildStepError ? `building domain` : current || 'creating domain';
-    if (domid !== null) await rollback(ctx, domid, opts.warn);
+    // Scripts still running would race the teardown.
+    await devicesUp?.catch(() => undefined);
+    if (domid !== null) await rollback(ctx, domid, opts.warn, opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1);
     if (e instanceof CreateError) throw e;
     let detail = errText(e);
     if (e instanceof LayoutError) detail = `not enough memory: ${e.message}`;
@@ -348,24 +407,59 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
 }
 
 /**
- * Kernels unpacked lately, by file identity: a long-lived process (the
- * monitor restarting a guest) unpacks a compressed kernel once, not on
- * every reboot (xz under emulation takes seconds).
+ * Kernels unpacked lately, by file identity: in this process (the monitor
+ * restarting a guest) and, for compressed kernels, as the unpacked ELF under
+ * the run directory, so the next `xl create` of the same kernel skips the
+ * decompression (xz takes seconds, tens of them under emulation).
  */
 const kernelMemo = new Map<string, Promise<PvImage>>();
 const KERNEL_MEMO_MAX = 4;
+const KERNEL_CACHE_FILES = 2;
+export const KERNEL_CACHE_DIR = `${XEN_RUN_DIR}/kernel-cache`;
 
-async function unpackedKernel(path: string, file: Buffer): Promise<PvImage> {
+async function unpackedKernel(path: string, file: Buffer, cacheDir = KERNEL_CACHE_DIR): Promise<PvImage> {
   const st = await stat(path);
-  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const key = createHash('sha256').update(`${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 32);
   let image = kernelMemo.get(key);
   if (!image) {
-    image = loadPvKernel(file);
+    image = cachedOrUnpacked(file, `${cacheDir}/${key}.elf`);
     image.catch(() => kernelMemo.delete(key));
     kernelMemo.set(key, image);
     while (kernelMemo.size > KERNEL_MEMO_MAX) kernelMemo.delete(kernelMemo.keys().next().value!);
   }
   return image;
+}
+
+async function cachedOrUnpacked(file: Buffer, cached: string): Promise<PvImage> {
+  const hit = await readFile(cached).catch(() => null);
+  if (hit) {
+    try {
+      const image = await loadPvKernel(hit);
+      await utimes(cached, new Date(), new Date()).catch(() => undefined);
+      return image;
+    } catch {
+      await unlink(cached).catch(() => undefined);
+    }
+  }
+  const image = await loadPvKernel(file);
+  // Only a kernel that needed unpacking is worth a copy; a cache that cannot be written is no error.
+  if (image.image.length !== file.length || !Buffer.from(image.image.buffer, image.image.byteOffset, image.image.byteLength).equals(file)) {
+    await storeCached(cached, image.image).catch(() => undefined);
+  }
+  return image;
+}
+
+async function storeCached(cached: string, elf: Uint8Array): Promise<void> {
+  const dir = cached.slice(0, cached.lastIndexOf('/'));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${cached}.${process.pid}.new`;
+  await writeFile(tmp, elf, { mode: 0o600 });
+  await rename(tmp, cached);
+  // Keep the newest few.
+  const entries = await Promise.all((await readdir(dir)).filter((n) => n.endsWith('.elf')).map(async (n) => ({
+    n, t: (await stat(`${dir}/${n}`).catch(() => null))?.mtimeMs ?? 0,
+  })));
+  for (const { n } of entries.sort((a, b) => b.t - a.t).slice(KERNEL_CACHE_FILES)) await unlink(`${dir}/${n}`).catch(() => undefined);
 }
 
 /**
@@ -393,9 +487,10 @@ function refusing<T extends XenStoreOps>(ops: T, re: RegExp, root: XenStore): T 
 }
 
 /** Undo a half-made domain: libxl destroy, else at least Xen's side and our nodes. */
-async function rollback(ctx: LibxlContext, domid: number, warn?: (m: string) => void): Promise<void> {
+async function rollback(ctx: LibxlContext, domid: number, warn?: (m: string) => void, timeoutScale = 1): Promise<void> {
   try {
-    await destroyDomain(ctx, domid, { warn });
+    // The scripts' words go into the warnings, not echoed a second time.
+    await destroyDomain(ctx, domid, { warn, timeoutScale, runHotplug: (run, timeoutMs) => runHotplug(run, { timeoutMs }) });
     return;
   } catch (e) {
     warn?.(`destroying half-built domain ${domid}: ${errText(e)}`);

@@ -131,9 +131,10 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
 }
 
 /**
- * Builds and starts the domain (PV without devices so far). XL_TRACE=1 prints
+ * Builds and starts the domain (PV, with its disks and nics). XL_TRACE=1 prints
  * each step with its time. Lab tests of the rollback: XL_TEST_FAIL_AT=<step>
- * makes that step (or build sub-step) fail; XL_TEST_XS_REFUSE=<regex> has
+ * makes that step (or build sub-step) fail; XL_TEST_HOTPLUG_TIMEOUT=<s>
+ * shortens the hotplug scripts' 40 s; XL_TEST_XS_REFUSE=<regex> has
  * xenstored refuse our writes to matching paths.
  */
 async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.20'): Promise<number> {
@@ -146,6 +147,7 @@ async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.
         paused: a.paused, xenVersion: version, trace, warn: (m) => err(`xl: warning: ${m}\n`),
         failAt: process.env.XL_TEST_FAIL_AT,
         xsRefuse: process.env.XL_TEST_XS_REFUSE ? new RegExp(process.env.XL_TEST_XS_REFUSE) : undefined,
+        hotplugTimeout: Number(process.env.XL_TEST_HOTPLUG_TIMEOUT) || undefined,
       });
       trace?.('created');
       if (a.monitor && a.daemonize) await startMonitoring(created, r, version);
@@ -174,7 +176,7 @@ function monitorEntry(): string {
 /** What the monitor keeps of a domain: the config model as built, to restart it from. */
 async function registration(made: CreateResult, r: DryRunResult, version: '4.17' | '4.20') {
   const { encodeConfig } = await import('../../libxl/monitor.js');
-  return { ...made, xenVersion: version, config: encodeConfig(r.config) };
+  return { ...made, xenVersion: version, config: encodeConfig(made.config) };
 }
 
 /** Hand the domain to the shared monitor (xl's daemonized wait loop, one for all domains). */

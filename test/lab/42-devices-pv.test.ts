@@ -1,0 +1,151 @@
+// Disks and network interfaces built by our xl (issue: devices): the lab PV
+// guest with a file-backed disk and a vif on xenbr0 reads its disk and has
+// eth0, dom0 has vif<domid>.0 in xenbr0, the xenstore subtrees (with perms)
+// and the saved config equal the C xl's for the same config; destroy leaves no
+// loop device, no vif and no node; a failing or hanging hotplug script fails
+// the create in one line with the script's words and leaves nothing behind;
+// devices attached and detached at runtime are seen by both toolstacks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { XEN, dom0, dom0ok, dom0sh, guestConsole, waitFor } from './lab.js';
+
+const OURS = 'dev-ours';
+const THEIRS = 'dev-c';
+const FAIL = 'dev-fail';
+const CFG = '/lab/guests/pv-devices.cfg';
+const OUR_XL = '/project/bin/xl';
+/** The C xl's guest gets its own copy of the disk: the block script refuses an image another guest has open. */
+const C_DISK = '/tmp/dev-c-disk.img';
+
+/** Everything xenstore holds about a domain: its own subtrees and its backends', perms included. */
+async function tree(name: string): Promise<string> {
+  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const r = await dom0sh(`set -e
+D=${domid}; U=$(xenstore-read /local/domain/$D/vm)
+{ xenstore-ls -p /local/domain/$D; echo "== vm"; xenstore-ls -p $U; echo "== libxl"; xenstore-ls -p /libxl/$D
+  for k in console vbd vif; do echo "== backend $k"; xenstore-ls -p /local/domain/0/backend/$k/$D; done; }`);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout
+    .replace(new RegExp(`([(,][nrwb])${domid}(?=[,)])`, 'g'), '$1D')
+    .replace(new RegExp(`/${domid}(?=[/"])`, 'g'), '/D')
+    .replace(new RegExp(`(domid|frontend-id) = "${domid}"`, 'g'), '$1 = "D"')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
+    .replace(/(ring-ref|start_time|tty) = "[^"]*"/g, '$1 = "*"')
+    // the loop device the block script picked, and the random MAC
+    .replace(/(node|physical-device-path) = "\/dev\/loop\d+"/g, '$1 = "LOOP"')
+    .replace(/physical-device = "7:\d+"/g, 'physical-device = "LOOP"')
+    .replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC')
+    .replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img')
+    .replace(new RegExp(`"${name}"`, 'g'), '"NAME"')
+    .replace(/\s+\.[ .]*\(/g, ' (');
+}
+
+async function userdata(name: string): Promise<string> {
+  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const r = await dom0sh(`cat /var/lib/xen/userdata-d.${domid}.*.libxl-json`);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout.replace(/"uuid": "[^"]*"/, '"uuid": "UUID"').replace(`"${name}"`, '"NAME"')
+    .replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC').replace(C_DISK, '/lab/guests/disk.img');
+}
+
+/** What a domain may leave in dom0: loop devices, vifs in the bridge, backend nodes. */
+async function dom0Leftovers(): Promise<string> {
+  const r = await dom0sh(`losetup -a; brctl show xenbr0 | awk 'NR>1 {print $NF}' | grep vif; \
+for k in vbd vif qdisk; do xenstore-list /local/domain/0/backend/$k 2>/dev/null | sed "s/^/backend $k /"; done; true`);
+  return r.stdout.trim();
+}
+
+async function destroyIfThere(name: string): Promise<void> {
+  await dom0sh(`xl domid ${name} >/dev/null 2>&1 && xl destroy ${name}; true`);
+}
+
+describe(`disks and network interfaces by our xl (Xen ${XEN})`, () => {
+  beforeAll(async () => {
+    // Test hotplug scripts: one fails after saying why on stderr, one hangs.
+    await dom0ok(['bash', '-c', `cat > /tmp/vif-fail <<'EOF'
+#!/bin/bash
+echo "vif-fail: about to fail for $vif" >&2
+echo "vif-fail: bridge xenbr9 does not exist" >&2
+exit 1
+EOF
+cat > /tmp/vif-hang <<'EOF'
+#!/bin/bash
+echo "vif-hang: waiting forever" >&2
+exec sleep 600
+EOF
+chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
+  });
+  afterAll(async () => {
+    for (const n of [OURS, THEIRS, FAIL]) await destroyIfThere(n);
+  });
+
+  it('the guest reads its disk and has eth0; vif in xenbr0; the tree and saved config equal the C xl\'s; destroy leaves nothing', async () => {
+    expect(await dom0Leftovers()).toBe('');
+    await dom0sh(`rm -f /var/log/xen/console/guest-${OURS}.log`);
+    const r = await dom0([OUR_XL, 'create', '-p', CFG, `name="${OURS}"`], 400);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`Parsing config from ${CFG}\n`);
+    await dom0ok(['cp', '--sparse=always', '/lab/guests/disk.img', C_DISK]);
+    await dom0ok(['xl', 'create', '-p', CFG, `name="${THEIRS}"`, `disk=["file:${C_DISK},xvda,w"]`], 400);
+    // Both paused: backends in InitWait, scripts done.
+    expect(await tree(OURS)).toBe(await tree(THEIRS));
+    expect(await userdata(OURS)).toBe(await userdata(THEIRS));
+    await dom0ok(['xl', 'destroy', THEIRS]);
+
+    const domid = (await dom0ok(['xl', 'domid', OURS])).trim();
+    expect(await dom0ok(['brctl', 'show', 'xenbr0'])).toContain(`vif${domid}.0`);
+    await dom0ok(['xl', 'unpause', OURS]);
+    const log = await waitFor('the guest device report', 180, async () => {
+      const text = await guestConsole(OURS);
+      return /LAB-GUEST-ETH0/.test(text) && text;
+    });
+    expect(log).toContain(`LAB-GUEST-XVDA LAB-DISK-CONTENT disk xen-${XEN}`);
+    const mac = (await dom0ok(['xenstore-read', `/local/domain/0/backend/vif/${domid}/0/mac`])).trim();
+    expect(log).toContain(`LAB-GUEST-ETH0 ${mac}`);
+    // Connected as the C xl sees it.
+    const blocks = await dom0ok(['xl', 'block-list', OURS]);
+    expect(blocks).toMatch(new RegExp(`^51712\\s+0\\s+${domid}\\s+4\\s+`, 'm'));
+    const nets = await dom0ok(['xl', 'network-list', OURS]);
+    expect(nets).toMatch(new RegExp(`^0\\s+0\\s+${mac}\\s+0\\s+4\\s+`, 'm'));
+
+    await dom0ok([OUR_XL, 'destroy', OURS]);
+    expect(await dom0Leftovers()).toBe('');
+    for (const p of [`/local/domain/${domid}`, `/libxl/${domid}`]) expect((await dom0sh(`xenstore-ls ${p}`)).code, p).not.toBe(0);
+  }, 900_000);
+
+  it('a failing vif script: one-line error with its stderr, exit 1, the disk set up alongside is taken down, nothing left', async () => {
+    const r = await dom0([OUR_XL, 'create', CFG, `name="${FAIL}"`, 'vif=["bridge=xenbr0,script=/tmp/vif-fail"]'], 400);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe(`Parsing config from ${CFG}`);
+    // One error line; the rollback's run of the same broken script for "offline" may warn before it.
+    const error = lines.slice(1).filter((l) => !l.startsWith('xl: warning: /tmp/vif-fail offline exited with status 1'));
+    expect(error, r.stderr).toHaveLength(1);
+    expect(error[0]).toMatch(/adding devices for domain 'dev-fail': network interface 0: \/tmp\/vif-fail online type_if=vif failed \(exit status 1\)/);
+    expect(error[0]).toContain('vif-fail: bridge xenbr9 does not exist');
+    expect(await dom0ok(['xl', 'list'])).not.toContain(FAIL);
+    expect(await dom0Leftovers()).toBe('');
+    expect((await dom0sh(`xenstore-ls /local/domain | grep -c '"${FAIL}"'`)).stdout.trim()).toBe('0');
+    expect((await dom0sh('ls /var/lib/xen/ | grep -c userdata-d')).stdout.trim()).toBe('0');
+  }, 600_000);
+
+  it('a hanging script is killed at the timeout and the create fails cleanly', async () => {
+    const t0 = Date.now();
+    const r = await dom0sh(`XL_TEST_HOTPLUG_TIMEOUT=20 ${OUR_XL} create ${CFG} name='"${FAIL}"' 'vif=["bridge=xenbr0,script=/tmp/vif-hang"]'`, 400);
+    const took = (Date.now() - t0) / 1000;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/network interface 0: \/tmp\/vif-hang online type_if=vif killed after 20 s timeout/);
+    expect(r.stderr).toContain('vif-hang: waiting forever');
+    expect(took).toBeLessThan(200);
+    expect((await dom0sh('pgrep -f vif-hang')).code).not.toBe(0);
+    expect(await dom0ok(['xl', 'list'])).not.toContain(FAIL);
+    expect(await dom0Leftovers()).toBe('');
+  }, 600_000);
+
+  it('a missing disk image fails before any domain is made', async () => {
+    const r = await dom0([OUR_XL, 'create', CFG, `name="${FAIL}"`, 'disk=["file:/lab/guests/nope.img,xvda,w"]'], 400);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('disk xvda: failed to stat /lab/guests/nope.img: No such file or directory');
+    expect(await dom0ok(['xl', 'list'])).not.toContain(FAIL);
+    expect(await dom0Leftovers()).toBe('');
+  }, 600_000);
+});
