@@ -380,8 +380,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     }));
 
     await at('adding devices', () => devicesUp);
-    const settled = { ...config, nics: settledNics } as DomainConfig;
-    if (!nics.length) delete (settled as unknown as { nics?: unknown }).nics;
+    const settled = nics.length ? { ...config, nics: settledNics } as DomainConfig : config;
 
     await at('saving domain configuration', async () => {
       // libxl__userdata_store: a temporary file renamed over; the JSON is stored with its C string's NUL.
