@@ -16,7 +16,7 @@ import { PrivcmdError } from '../privcmd/errors.js';
 import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
 import type { LibxlContext } from './context.js';
 import { destroyDomain } from './destroy.js';
-import { HOTPLUG_TIMEOUT, connectDevice, pvProtocol, settleDisk, settleNic, writeDeviceNodes, writeDiskProtocol, type DeviceSpec } from './devices.js';
+import { HOTPLUG_TIMEOUT, connectDevice, pvProtocol, refuseQemuBackend, settleDisk, settleNic, writeDeviceNodes, writeDiskProtocol, type DeviceSpec } from './devices.js';
 import { nameToDomid } from './domains.js';
 import { XlError } from './errors.js';
 import { XEN_LIB_DIR, XEN_RUN_DIR } from './paths.js';
@@ -208,7 +208,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     const settledNics = [...nics];
     // The devices' own checks (a disk image that is not there) before any domain exists.
     try {
-      for (const d of disks) await settleDisk(d, 0, v.type);
+      for (const d of disks) refuseQemuBackend((await settleDisk(d, 0, v.type)).spec);
       for (const n of nics) settleNic(n, 0, v.type);
     } catch (e) {
       throw new CreateError('checking config', `${what}: ${errText(e)}`, null, { cause: e });

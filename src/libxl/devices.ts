@@ -77,6 +77,17 @@ function backendDomid(dev: Model, what: string): number {
   return num(dev.backend_domid, 0);
 }
 
+/**
+ * A qdisk backend needs a QEMU serving the guest (libxl starts one per PV
+ * guest for them); until the device model lands, such a disk is refused
+ * instead of being left unconnected.
+ */
+export function refuseQemuBackend(spec: DeviceSpec): void {
+  if (spec.backendKind === 'qdisk') {
+    throw new DeviceError(`${spec.label}: this image needs the qdisk backend (QEMU), which this xl does not start yet; use a raw image or a block device`);
+  }
+}
+
 export interface DiskSettled {
   disk: Model;
   spec: DeviceSpec;
@@ -370,6 +381,7 @@ async function attach(
 export async function attachDisk(ctx: LibxlContext, domid: number, disk: Record<string, unknown>, opts: AttachOptions = {}): Promise<{ devid: number }> {
   const { type } = await attachedDomain(ctx, domid);
   const { spec } = await settleDisk(disk, domid, type);
+  refuseQemuBackend(spec);
   const version = opts.xenVersion ?? runningVersion(ctx);
   const vdevOf = (e: JNode) => (member(e, 'vdev') as { v?: string } | undefined)?.v;
   return attach(ctx, domid, spec, 'disks', genStruct(device_disk, disk, version), (e) => vdevOf(e) === disk.vdev, opts);
