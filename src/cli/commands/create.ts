@@ -8,19 +8,16 @@
 // XL_GLOBAL_CONFIG (ours, named after the C macro) replaces /etc/xen/xl.conf,
 // so tests do not depend on the host's file.
 import { cpus } from 'node:os';
-import { readFile } from 'node:fs/promises';
-import type { XlConf } from '../../config-parser/xlconf.js';
 import type { CreateResult } from '../../libxl/create.js';
 import type { DryRunResult } from '../../libxl/create-dry-run.js';
 import { XlError } from '../../libxl/errors.js';
 import { withContext } from '../domain.js';
 import { Exit } from '../errors.js';
 import { err, out } from '../output.js';
+import { readGlobalConfig } from '../global-config.js';
 import { compareXen } from '../target.js';
 import type { CommandContext } from '../types.js';
 
-/** XL_GLOBAL_CONFIG in the C xl. */
-const XL_GLOBAL_CONFIG = '/etc/xen/xl.conf';
 
 /** libxl's ERROR_INVAL, returned negated as the exit status. */
 const ERROR_INVAL = 6;
@@ -81,36 +78,6 @@ export function parseCreateArgs(ctx: CommandContext): CreateArgs | null {
     }
   }
   return a;
-}
-
-/** xl.c parse_global_config: settings, or what C prints when the file is missing. */
-async function readGlobalConfig(version: '4.17' | '4.20'): Promise<XlConf> {
-  const path = process.env.XL_GLOBAL_CONFIG || XL_GLOBAL_CONFIG;
-  let text = '';
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    // The C xl carries on with the defaults.
-    err(`Failed to read config file: ${path}: ${strerror(e)}\n`);
-  }
-  const { parseXlConf, ConfigError, formatDiagnostic } = await import('../../config-parser/index.js');
-  try {
-    const { conf, warnings } = parseXlConf(text, path, version);
-    for (const w of warnings) err(`${formatDiagnostic(w)}\n`);
-    return conf;
-  } catch (e) {
-    if (e instanceof ConfigError) throw new Exit(e.exitCode, `${e.diagnostics.map(formatDiagnostic).join('\n')}\n`);
-    throw e;
-  }
-}
-
-function strerror(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const known: Record<string, string> = {
-    ENOENT: 'No such file or directory', EACCES: 'Permission denied', EISDIR: 'Is a directory',
-    ENOTDIR: 'Not a directory', ELOOP: 'Too many levels of symbolic links',
-  };
-  return (code && known[code]) ?? (e instanceof Error ? e.message : String(e));
 }
 
 /**
