@@ -144,6 +144,21 @@ describe('device nodes and connection on a fake xenstored', () => {
       .rejects.toThrow('network interface 1: /etc/xen/scripts/vif-bridge online type_if=vif failed (exit status 1): no bridge xenbr9');
   });
 
+  it('with run_hotplug_scripts=0 no script runs: udev/devd connects the device, or its hotplug-error is the message', async () => {
+    host = await fakeHost([{ domid: 0 }, { domid: 4 }]);
+    const xs = await host.ctx.xs();
+    const { spec } = settleNic({ devid: 0 }, 4, 'pv', { mac: () => [0, 0x16, 0x3e, 1, 2, 3] });
+    await xs.withTransaction((t) => writeDeviceNodes(t, spec));
+    const be = devicePaths(spec).backend;
+    const never = async (): Promise<HotplugOutcome> => { throw new Error('no script may run'); };
+    setTimeout(() => void xs.write(`${be}/state`, '2').then(() => xs.write(`${be}/hotplug-status`, 'connected')), 30);
+    await connectDevice(xs, spec, { os: 'linux', runScripts: false, runHotplug: never });
+    await xs.write(`${be}/hotplug-status`, '');
+    setTimeout(() => void xs.write(`${be}/hotplug-error`, 'bridge xenbr9 missing').then(() => xs.write(`${be}/hotplug-status`, 'error')), 30);
+    await expect(connectDevice(xs, spec, { os: 'linux', runScripts: false, runHotplug: never }))
+      .rejects.toThrow(/network interface 0: hotplug scripts \(run_hotplug_scripts=0\) did not connect .*: bridge xenbr9 missing$/);
+  });
+
   it('a backend that never reaches InitWait fails at the (scaled) init timeout', async () => {
     host = await fakeHost([{ domid: 0 }, { domid: 4 }]);
     const xs = await host.ctx.xs();
