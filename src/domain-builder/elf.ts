@@ -167,7 +167,21 @@ export function pvParams(elf: XenElf): PvParams {
   };
 }
 
-/** Copy the loadable segments into `dest`, which starts at physical address pstart (memsz past filesz stays zero). */
+/** The byte ranges of a `length`-byte load area no segment covers (loadSegments leaves them as they were). */
+export function uncoveredRanges(elf: XenElf, length: number): [number, number][] {
+  const spans = elf.segments.map((s) => [Number(s.paddr - elf.pstart), Number(s.paddr - elf.pstart) + s.memsz] as const)
+    .sort((a, b) => a[0] - b[0]);
+  const gaps: [number, number][] = [];
+  let at = 0;
+  for (const [start, end] of spans) {
+    if (start > at) gaps.push([at, Math.min(start, length)]);
+    at = Math.max(at, end);
+  }
+  if (at < length) gaps.push([at, length]);
+  return gaps.filter(([a, b]) => b > a);
+}
+
+/** Copy the loadable segments into `dest`, which starts at physical address pstart (memsz past filesz is zeroed). */
 export function loadSegments(elf: XenElf, image: Uint8Array, dest: Buffer): void {
   for (const s of elf.segments) {
     const at = Number(s.paddr - elf.pstart);

@@ -12,7 +12,7 @@
 // hypercall sequence). Errors: KernelFormatError (bad kernel), LayoutError
 // (too little memory), BuildStepError (which step failed and why).
 // Imports only src/privcmd and node built-ins.
-export { KernelFormatError, parseElf, pvParams, isElf, XEN_ELFNOTES, type XenElf, type PvParams } from './elf.js';
+export { KernelFormatError, parseElf, pvParams, uncoveredRanges, isElf, XEN_ELFNOTES, type XenElf, type PvParams } from './elf.js';
 export { isBzImage, unwrapBzImage, bzImagePayload, UnpackError } from './bzimage.js';
 export { detectCompression, decompress, DecompressError, type Compression } from './decompress.js';
 export { planLayout, buildPageTables, LayoutError, type PvLayout } from './layout.js';

@@ -12,7 +12,7 @@ import {
 } from '../privcmd/build-abi.js';
 import { encode } from '../privcmd/layout.js';
 import { gunzipSync } from 'node:zlib';
-import { UNSET, loadSegments, type PvParams, type XenElf } from './elf.js';
+import { UNSET, loadSegments, uncoveredRanges, type PvParams, type XenElf } from './elf.js';
 import { PAGE_SHIFT, PAGE_SIZE, buildPageTables, planLayout, type PvLayout, type Segment } from './layout.js';
 import { detectCompression } from './decompress.js';
 
@@ -112,9 +112,14 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
       m.unmap();
     }
   };
-  const fill = (seg: Segment, fn: (b: Buffer) => void) => withPages(seg.pfn, seg.pages, (b) => { b.fill(0); fn(b); });
+  // A segment's pages end up fully written: the contents, then zeros for the
+  // rest (not zeros first and the contents over them: tens of MB under emulation).
+  const fill = (seg: Segment, fn: (b: Buffer) => number) => withPages(seg.pfn, seg.pages, (b) => { b.fill(0, fn(b)); });
 
-  await step('load kernel', trace, () => fill(layout.kernel, (b) => loadSegments(image.elf, image.image, b)));
+  await step('load kernel', trace, () => withPages(layout.kernel.pfn, layout.kernel.pages, (b) => {
+    for (const [from, to] of uncoveredRanges(image.elf, b.length)) b.fill(0, from, to);
+    loadSegments(image.elf, image.image, b);
+  }));
   if (layout.ramdisk && ramdisk) await step('load ramdisk', trace, () => fill(layout.ramdisk!, (b) => ramdisk.copy(b)));
   await step('clear xenstore and console pages', trace, () => {
     withPages(layout.xenstorePfn, 1, (b) => b.fill(0));
@@ -122,7 +127,11 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
   });
 
   // setup_pgtables_x86_64: the p2m list, then the tables.
-  await step('write p2m', trace, () => fill(layout.p2m, (b) => p2m.forEach((m, i) => b.writeBigUInt64LE(m, i * 8))));
+  await step('write p2m', trace, () => fill(layout.p2m, (b) => {
+    // x86 is little-endian like the guest: one typed-array copy, not an entry at a time.
+    new BigUint64Array(b.buffer, b.byteOffset, p2m.length).set(p2m);
+    return p2m.length * 8;
+  }));
   await step('write page tables', trace, () => fill(layout.pgtables, (b) => buildPageTables(layout, p2m).copy(b)));
 
   const info = await step('read domain info', trace, () => {

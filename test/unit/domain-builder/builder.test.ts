@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   KernelFormatError, LayoutError, buildPageTables, bzImagePayload, detectCompression, loadPvKernel, parseElf,
-  planLayout, pvParams, unwrapBzImage, UnpackError,
+  planLayout, pvParams, uncoveredRanges, unwrapBzImage, UnpackError,
 } from '../../../src/domain-builder/index.js';
 
 import { LINUX_NOTES, VIRT_BASE, makeBzImage, makeElf, u64 } from '../../helpers/kernel-images.js';
@@ -136,5 +136,23 @@ describe('x86_64 PV layout (numbers of the lab Debian 6.1 kernel, 128 MiB)', () 
 
   it('too little memory is a LayoutError', () => {
     expect(() => planLayout({ params, totalPages: 8192, ramdiskBytes: null })).toThrow(LayoutError);
+  });
+});
+
+describe('uncoveredRanges (what loadSegments leaves for the builder to zero)', () => {
+  const elf = (segs: [number, number][]) => ({
+    machine: 62, entry: 0n, pstart: 0x1000n, pend: 0n, notes: {},
+    segments: segs.map(([paddr, memsz]) => ({ paddr: BigInt(paddr), memsz, filesz: memsz, offset: 0, vaddr: 0n, flags: 0 })),
+  }) as unknown as Parameters<typeof uncoveredRanges>[0];
+
+  it('gives the holes between segments and the tail, in order, clipped to the area', () => {
+    expect(uncoveredRanges(elf([[0x1000, 0x100], [0x1400, 0x200]]), 0x1000)).toEqual([[0x100, 0x400], [0x600, 0x1000]]);
+    // overlapping and out of order
+    expect(uncoveredRanges(elf([[0x1400, 0x200], [0x1000, 0x500]]), 0x700)).toEqual([[0x600, 0x700]]);
+  });
+
+  it('nothing when the segments fill the area; everything when there are none', () => {
+    expect(uncoveredRanges(elf([[0x1000, 0x800]]), 0x800)).toEqual([]);
+    expect(uncoveredRanges(elf([]), 0x300)).toEqual([[0, 0x300]]);
   });
 });
