@@ -19,7 +19,8 @@ import { destroyDomain } from './destroy.js';
 import { HOTPLUG_TIMEOUT, connectDevice, pvProtocol, refuseQemuBackend, settleDisk, settleNic, writeDeviceNodes, writeDiskProtocol, type DeviceSpec } from './devices.js';
 import { nameToDomid } from './domains.js';
 import { XlError } from './errors.js';
-import { XEN_LIB_DIR, XEN_RUN_DIR } from './paths.js';
+import { XEN_RUN_DIR, userdataPath } from './paths.js';
+import { storeUserdata } from './saved-config.js';
 import { xsRm } from './xs-util.js';
 
 /** libxl_internal.h: extra KiB above the target Xen lets a guest have. */
@@ -383,10 +384,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     const settled = nics.length ? { ...config, nics: settledNics } as DomainConfig : config;
 
     await at('saving domain configuration', async () => {
-      // libxl__userdata_store: a temporary file renamed over; the JSON is stored with its C string's NUL.
-      const path = `${opts.libDir ?? XEN_LIB_DIR}/userdata-d.${id}.${v.uuid}.libxl-json`;
-      await writeFile(`${path}.new`, `${savedConfigJson(settled, opts.xenVersion ?? '4.17')}\0`, { mode: 0o600 });
-      await rename(`${path}.new`, path);
+      await storeUserdata(userdataPath(id, v.uuid, opts.libDir), savedConfigJson(settled, opts.xenVersion ?? '4.17'));
     });
 
     if (!opts.paused) await at('unpausing domain', () => xc.unpauseDomain(id));

@@ -10,14 +10,16 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { device_disk, device_nic, genStruct, type JNode, type XenVersion } from '../config-parser/index.js';
-import { devnumToVdev, diskDevNumberOf } from '../config-parser/spec/vdev.js';
+import { diskDevNumberOf } from '../config-parser/spec/vdev.js';
 import { hostOs, hotplugFailure, hotplugRuns, runHotplug, type HotplugOs, type HotplugOutcome, type HotplugRun } from '../device-hotplug/index.js';
 import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
 import type { LibxlContext } from './context.js';
 import { parseBackendPath, removeDevice } from './destroy.js';
 import { domainInfo } from './domains.js';
 import { XlError } from './errors.js';
-import { member, readSavedConfig, setMember, userdataPath, writeSavedConfig } from './saved-config.js';
+import { getField } from './domain-config.js';
+import { userdataPath } from './paths.js';
+import { deviceList, readSavedConfig, setDeviceList, writeSavedConfig } from './saved-config.js';
 import { domainType, watchUntil, xsDirectory, xsRead, xsRm } from './xs-util.js';
 
 /** Seconds, libxl_internal.h: LIBXL_INIT_TIMEOUT and LIBXL_HOTPLUG_TIMEOUT. */
@@ -349,42 +351,47 @@ async function attachedDomain(ctx: LibxlContext, domid: number): Promise<{ type:
  * restored, so a failed attach leaves nothing.
  */
 async function attach(
-  ctx: LibxlContext, domid: number, settled: DeviceSpec, listName: 'disks' | 'nics', given: JNode,
-  sameDevice: (e: JNode) => boolean, opts: AttachOptions,
+  ctx: LibxlContext, domid: number, dom: { type: string; uuid: string }, settled: DeviceSpec, given: JNode, opts: AttachOptions,
 ): Promise<{ devid: number }> {
   const xs = await ctx.xs();
-  const { uuid } = await attachedDomain(ctx, domid);
-  const path = userdataPath(domid, uuid, opts.libDir);
+  const path = userdataPath(domid, dom.uuid, opts.libDir);
   const saved = await readSavedConfig(path).catch(() => null);
   await xs.withTransaction(async (t) => {
     if (await deviceExists(t, settled)) throw new DeviceError(`Domain ${domid}: ${settled.label}: device already exists in xenstore`);
     await writeDeviceNodes(t, settled);
-    if (settled.kind === 'vbd' && (await domainType(ctx, domid)) === 'pv') await writeDiskProtocol(t, settled, pvProtocol(true));
+    if (settled.kind === 'vbd' && dom.type === 'pv') await writeDiskProtocol(t, settled, pvProtocol(true));
   });
   try {
     if (saved) {
-      const list = member(saved, listName);
-      const items = list?.t === 'arr' ? list.items.filter((e) => !sameDevice(e)) : [];
       const updated = structuredClone(saved);
-      setMember(updated, listName, { t: 'arr', items: [...items, given] });
+      const list = listOf(settled.kind);
+      setDeviceList(updated, list, [...deviceList(saved, list).filter((e) => !isDevice(settled, e)), given]);
       await writeSavedConfig(path, updated);
     }
     await connectDevice(xs, settled, opts);
   } catch (e) {
-    await removeDevice(ctx, { ...settled, backendKind: settled.backendKind }, { force: true, warn: () => undefined }).catch(() => undefined);
+    await removeDevice(ctx, settled, { force: true, warn: () => undefined }).catch(() => undefined);
     if (saved) await writeSavedConfig(path, saved).catch(() => undefined);
     throw e;
   }
   return { devid: settled.devid };
 }
 
+const listOf = (kind: 'vbd' | 'vif'): 'disks' | 'nics' => (kind === 'vbd' ? 'disks' : 'nics');
+
+/** Whether a saved-config entry is this device: a disk by its vdev's device number, a nic by devid. */
+function isDevice(dev: { kind: 'vbd' | 'vif'; devid: number }, entry: JNode): boolean {
+  if (entry.t !== 'map') return false;
+  const v = getField(entry, dev.kind === 'vbd' ? 'vdev' : 'devid');
+  if (dev.kind === 'vbd') return v?.t === 'str' && diskDevNumberOf(v.v) === dev.devid;
+  return v?.t === 'num' && v.v === String(dev.devid);
+}
+
 export async function attachDisk(ctx: LibxlContext, domid: number, disk: Record<string, unknown>, opts: AttachOptions = {}): Promise<{ devid: number }> {
-  const { type } = await attachedDomain(ctx, domid);
-  const { spec } = await settleDisk(disk, domid, type);
+  const dom = await attachedDomain(ctx, domid);
+  const { spec } = await settleDisk(disk, domid, dom.type);
   refuseQemuBackend(spec);
-  const version = opts.xenVersion ?? runningVersion(ctx);
-  const vdevOf = (e: JNode) => (member(e, 'vdev') as { v?: string } | undefined)?.v;
-  return attach(ctx, domid, spec, 'disks', genStruct(device_disk, disk, version), (e) => vdevOf(e) === disk.vdev, opts);
+  return attach(ctx, domid, dom, spec, genStruct(device_disk, disk, opts.xenVersion ?? runningVersion(ctx)), opts);
 }
 
 /** libxl__device_nextid: one past the last vif libxl recorded. */
@@ -394,15 +401,12 @@ async function nextNicId(xs: XenStoreOps, domid: number): Promise<number> {
 }
 
 export async function attachNic(ctx: LibxlContext, domid: number, nic: Record<string, unknown>, opts: AttachOptions = {}): Promise<{ devid: number }> {
-  const { type } = await attachedDomain(ctx, domid);
-  const xs = await ctx.xs();
-  const given = num(nic.devid, -1) < 0 ? { ...nic, devid: await nextNicId(xs, domid) } : nic;
-  const { nic: settled, spec } = settleNic(given, domid, type, { hotplug: true });
-  const version = opts.xenVersion ?? runningVersion(ctx);
+  const dom = await attachedDomain(ctx, domid);
+  const given = num(nic.devid, -1) < 0 ? { ...nic, devid: await nextNicId(await ctx.xs(), domid) } : nic;
+  const { nic: settled, spec } = settleNic(given, domid, dom.type, { hotplug: true });
   // libxl__update_config_nic: the saved copy keeps devid, nictype and the MAC chosen.
   const saved = { ...given, mac: settled.mac, nictype: settled.nictype };
-  const devidOf = (e: JNode) => (member(e, 'devid') as { v?: string } | undefined)?.v;
-  return attach(ctx, domid, spec, 'nics', genStruct(device_nic, saved, version), (e) => devidOf(e) === String(spec.devid), opts);
+  return attach(ctx, domid, dom, spec, genStruct(device_nic, saved, opts.xenVersion ?? runningVersion(ctx)), opts);
 }
 
 // ---- runtime detach (xl block-detach / network-detach) -----------------------
@@ -425,27 +429,10 @@ export async function detachDevice(
   await removeDevice(ctx, { ...parsed, kind: dev.kind, domid, devid: dev.devid }, { force: opts.force ?? false, warn: (m: string) => warnings.push(m) });
   const path = userdataPath(domid, uuid, opts.libDir);
   const saved = await readSavedConfig(path).catch(() => null);
-  if (saved) {
-    const listName = dev.kind === 'vbd' ? 'disks' : 'nics';
-    const list = member(saved, listName);
-    if (list?.t === 'arr') {
-      const vdev = devnumToVdevAny(dev.devid);
-      setMember(saved, listName, {
-        t: 'arr',
-        items: list.items.filter((e) => (dev.kind === 'vbd'
-          ? !vdev.has((member(e, 'vdev') as { v?: string } | undefined)?.v ?? '')
-          : (member(e, 'devid') as { v?: string } | undefined)?.v !== String(dev.devid))),
-      });
-      await writeSavedConfig(path, saved);
-    }
+  const list = listOf(dev.kind);
+  if (saved && getField(saved, list)) {
+    setDeviceList(saved, list, deviceList(saved, list).filter((e) => !isDevice(dev, e)));
+    await writeSavedConfig(path, saved);
   }
   if (warnings.length) throw new DeviceError(warnings.join('; '));
-}
-
-/** The vdev names a disk device number may have been given as. */
-function devnumToVdevAny(devid: number): Set<string> {
-  const names = new Set<string>([String(devid)]);
-  const x = devnumToVdev(devid);
-  if (x) names.add(x);
-  return names;
 }

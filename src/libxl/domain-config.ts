@@ -10,7 +10,7 @@ import { MEMKB_DEFAULT, NIL_UUID, type Field, type KeyedUnionType, type StructTy
 import { device_disk, domain_build_info, domain_create_info } from '../config-parser/model/idl.js';
 import { renderJson, type JNode } from '../config-parser/model/json.js';
 import type { LibxlContext } from './context.js';
-import { XEN_LIB_DIR } from './paths.js';
+import { XEN_LIB_DIR, userdataPath } from './paths.js';
 import type { Dominfo } from './domains.js';
 import { SCHEDULERS } from '../privcmd/abi.js';
 import { qmpExecute } from './qmp.js';
@@ -91,12 +91,12 @@ export function parseJNode(text: string): JNode {
   return v;
 }
 
-type JMap = Extract<JNode, { t: 'map' }>;
+export type JMap = Extract<JNode, { t: 'map' }>;
 
 const num = (v: number | bigint): JNode => ({ t: 'num', v: String(v) });
 const str = (v: string): JNode => ({ t: 'str', v });
 
-function getField(m: JMap, key: string): JNode | undefined {
+export function getField(m: JMap, key: string): JNode | undefined {
   return m.entries.find(([k]) => k === key)?.[1];
 }
 
@@ -124,7 +124,7 @@ function fieldMatches(f: Field, key: string): boolean {
  * Set `key` of a struct's JSON map in place, or insert it where the IDL
  * order puts it; `undefined` removes it (gen_json leaves defaults out).
  */
-function setField(m: JMap, st: StructType<any>, key: string, value: JNode | undefined): void {
+export function setField(m: JMap, st: StructType<any>, key: string, value: JNode | undefined): void {
   const at = m.entries.findIndex(([k]) => k === key);
   if (value === undefined) {
     if (at >= 0) m.entries.splice(at, 1);
@@ -203,7 +203,7 @@ const DEVICE_ARRAYS: readonly { key: string; kind: string; id: 'devid' | 'vdev' 
 async function storedConfig(libDir: string, d: Dominfo): Promise<JMap | null> {
   let text: string;
   try {
-    text = await fsp.readFile(`${libDir}/userdata-d.${d.domid}.${d.uuid}.libxl-json`, 'utf8');
+    text = await fsp.readFile(userdataPath(d.domid, d.uuid, libDir), 'utf8');
   } catch {
     return null;
   }
