@@ -4,38 +4,11 @@
 // its xenstore tree equals the one the C xl writes for the same config, and a
 // bad kernel fails in one line leaving no domain behind.
 import { afterAll, describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh, guestConsole, waitFor } from './lab.js';
+import { XEN, dom0, dom0ok, dom0sh, domainTree as tree, guestConsole, savedConfig as userdata, waitFor } from './lab.js';
 
 const OURS = 'h8-lab-ours';
 const THEIRS = 'h8-lab-c';
 const BAD = 'h8-lab-bad';
-
-/** The domain's xenstore subtrees with perms, domid/uuid/frame numbers/times/tty normalised. */
-async function tree(name: string): Promise<string> {
-  const domid = (await dom0ok(['xl', 'domid', name])).trim();
-  const r = await dom0sh(`set -e
-D=${domid}; U=$(xenstore-read /local/domain/$D/vm)
-{ xenstore-ls -p /local/domain/$D; echo "== vm"; xenstore-ls -p $U; echo "== libxl"; xenstore-ls -p /libxl/$D
-  echo "== backend"; xenstore-ls -p /local/domain/0/backend/console/$D; }`);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout
-    // the domid in perms, paths and id nodes only (a port may be the same number)
-    .replace(new RegExp(`([(,][nrwb])${domid}(?=[,)])`, 'g'), '$1D')
-    .replace(new RegExp(`/${domid}(?=[/"])`, 'g'), '/D')
-    .replace(new RegExp(`(domid|frontend-id) = "${domid}"`, 'g'), '$1 = "D"')
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
-    .replace(/(ring-ref|start_time|tty) = "[^"]*"/g, '$1 = "*"')
-    .replace(new RegExp(`"${name}"`, 'g'), '"NAME"')
-    .replace(/\s+\.[ .]*\(/g, ' (');
-}
-
-/** The domain's libxl-json userdata file, uuid and name normalised. */
-async function userdata(name: string): Promise<string> {
-  const domid = (await dom0ok(['xl', 'domid', name])).trim();
-  const r = await dom0sh(`cat /var/lib/xen/userdata-d.${domid}.*.libxl-json`);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout.replace(/"uuid": "[^"]*"/, '"uuid": "UUID"').replace(`"${name}"`, '"NAME"');
-}
 
 async function destroyIfThere(name: string): Promise<void> {
   await dom0sh(`xl domid ${name} >/dev/null 2>&1 && xl destroy ${name}; true`);

@@ -6,7 +6,7 @@
 // the create in one line with the script's words and leaves nothing behind;
 // devices attached and detached at runtime are seen by both toolstacks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh, guestConsole, waitFor } from './lab.js';
+import { XEN, dom0, dom0ok, dom0sh, domainTree, guestConsole, savedConfig, waitFor } from './lab.js';
 
 const OURS = 'dev-ours';
 const THEIRS = 'dev-c';
@@ -17,36 +17,21 @@ const OUR_XL = '/project/bin/xl';
 /** The C xl's guest gets its own copy of the disk: the block script refuses an image another guest has open. */
 const C_DISK = '/tmp/dev-c-disk.img';
 
-/** Everything xenstore holds about a domain: its own subtrees and its backends', perms included. */
+/** Everything xenstore holds about a domain and its backends, with the loop device, MAC and the C guest's disk copy normalised too. */
 async function tree(name: string): Promise<string> {
-  const domid = (await dom0ok(['xl', 'domid', name])).trim();
-  const r = await dom0sh(`set -e
-D=${domid}; U=$(xenstore-read /local/domain/$D/vm)
-{ xenstore-ls -p /local/domain/$D; echo "== vm"; xenstore-ls -p $U; echo "== libxl"; xenstore-ls -p /libxl/$D
-  for k in console vbd vif; do echo "== backend $k"; xenstore-ls -p /local/domain/0/backend/$k/$D; done; }`);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout
-    .replace(new RegExp(`([(,][nrwb])${domid}(?=[,)])`, 'g'), '$1D')
-    .replace(new RegExp(`/${domid}(?=[/"])`, 'g'), '/D')
-    .replace(new RegExp(`(domid|frontend-id) = "${domid}"`, 'g'), '$1 = "D"')
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
-    .replace(/(ring-ref|start_time|tty) = "[^"]*"/g, '$1 = "*"')
-    // the loop device the block script picked, and the random MAC
+  return normaliseDevices(await domainTree(name, ['console', 'vbd', 'vif']))
+    // the loop device the block script picked
     .replace(/(node|physical-device-path) = "\/dev\/loop\d+"/g, '$1 = "LOOP"')
-    .replace(/physical-device = "7:\d+"/g, 'physical-device = "LOOP"')
-    .replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC')
-    .replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img')
-    .replace(new RegExp(`"${name}"`, 'g'), '"NAME"')
-    .replace(/\s+\.[ .]*\(/g, ' (');
+    .replace(/physical-device = "7:\d+"/g, 'physical-device = "LOOP"');
 }
 
 async function userdata(name: string): Promise<string> {
-  const domid = (await dom0ok(['xl', 'domid', name])).trim();
-  const r = await dom0sh(`cat /var/lib/xen/userdata-d.${domid}.*.libxl-json`);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout.replace(/"uuid": "[^"]*"/, '"uuid": "UUID"').replace(`"${name}"`, '"NAME"')
-    .replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC').replace(C_DISK, '/lab/guests/disk.img');
+  return normaliseDevices(await savedConfig(name));
 }
+
+/** The random MAC, and the C xl guest's own copy of the disk. */
+const normaliseDevices = (text: string): string =>
+  text.replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC').replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img');
 
 /** What a domain may leave in dom0: loop devices, vifs in the bridge, backend nodes. */
 async function dom0Leftovers(): Promise<string> {

@@ -56,6 +56,36 @@ export async function guestConsole(name: string): Promise<string> {
   return (await dom0sh(`cat /var/log/xen/console/guest-${name}.log 2>/dev/null`)).stdout;
 }
 
+/**
+ * A domain's xenstore subtrees with perms (its own, /vm, /libxl, and its backends of `backendKinds`), with what
+ * differs between two creates of one config normalised: domid, uuid, frame numbers, times, tty, name.
+ */
+export async function domainTree(name: string, backendKinds: string[] = ['console']): Promise<string> {
+  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const r = await dom0sh(`set -e
+D=${domid}; U=$(xenstore-read /local/domain/$D/vm)
+{ xenstore-ls -p /local/domain/$D; echo "== vm"; xenstore-ls -p $U; echo "== libxl"; xenstore-ls -p /libxl/$D
+  for k in ${backendKinds.join(' ')}; do echo "== backend $k"; xenstore-ls -p /local/domain/0/backend/$k/$D; done; }`);
+  if (r.code !== 0) throw new Error(`xenstore-ls for ${name} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout
+    // the domid in perms, paths and id nodes only (a port may be the same number)
+    .replace(new RegExp(`([(,][nrwb])${domid}(?=[,)])`, 'g'), '$1D')
+    .replace(new RegExp(`/${domid}(?=[/"])`, 'g'), '/D')
+    .replace(new RegExp(`(domid|frontend-id) = "${domid}"`, 'g'), '$1 = "D"')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
+    .replace(/(ring-ref|start_time|tty) = "[^"]*"/g, '$1 = "*"')
+    .replace(new RegExp(`"${name}"`, 'g'), '"NAME"')
+    .replace(/\s+\.[ .]*\(/g, ' (');
+}
+
+/** The domain's libxl-json userdata file, uuid and name normalised. */
+export async function savedConfig(name: string): Promise<string> {
+  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const r = await dom0sh(`cat /var/lib/xen/userdata-d.${domid}.*.libxl-json`);
+  if (r.code !== 0) throw new Error(`reading the saved config of ${name} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout.replace(/"uuid": "[^"]*"/, '"uuid": "UUID"').replace(`"${name}"`, '"NAME"');
+}
+
 /** Destroy every guest with the C xl (cleanup between tests). */
 export async function destroyAllGuests(): Promise<void> {
   await dom0sh(`for id in $(xl list | awk 'NR > 2 { print $2 }'); do xl destroy "$id"; done`);
