@@ -7,7 +7,8 @@ import { renderJson } from '../../../src/config-parser/index.js';
 import {
   DeviceError, connectDevice, devicePaths, randomMac, settleDisk, settleNic, writeDeviceNodes,
 } from '../../../src/libxl/devices.js';
-import { parseJNode, setMember } from '../../../src/libxl/saved-config.js';
+import { parseJNode, type JMap } from '../../../src/libxl/domain-config.js';
+import { setDeviceList } from '../../../src/libxl/saved-config.js';
 import { formatPerms } from '../../../src/xenstore-client/perms.js';
 import { fakeHost, type FakeHost } from './fakes.js';
 
@@ -189,11 +190,11 @@ describe('saved config editing', () => {
   });
 
   it('a device list goes in at its IDL position and an emptied one goes away', () => {
-    const cfg = parseJNode(TEXT);
-    setMember(cfg, 'nics', { t: 'arr', items: [{ t: 'map', entries: [['devid', { t: 'num', v: '0' }]] }] });
-    setMember(cfg, 'disks', { t: 'arr', items: [{ t: 'map', entries: [['vdev', { t: 'str', v: 'xvda' }]] }] });
-    expect(cfg.t === 'map' && cfg.entries.map(([k]) => k)).toEqual(['c_info', 'b_info', 'disks', 'nics', 'on_reboot']);
-    setMember(cfg, 'disks', { t: 'arr', items: [] });
-    expect(cfg.t === 'map' && cfg.entries.map(([k]) => k)).toEqual(['c_info', 'b_info', 'nics', 'on_reboot']);
+    const cfg = parseJNode(TEXT) as JMap;
+    setDeviceList(cfg, 'nics', [{ t: 'map', entries: [['devid', { t: 'num', v: '0' }]] }]);
+    setDeviceList(cfg, 'disks', [{ t: 'map', entries: [['vdev', { t: 'str', v: 'xvda' }]] }]);
+    expect(cfg.entries.map(([k]) => k)).toEqual(['c_info', 'b_info', 'disks', 'nics', 'on_reboot']);
+    setDeviceList(cfg, 'disks', []);
+    expect(cfg.entries.map(([k]) => k)).toEqual(['c_info', 'b_info', 'nics', 'on_reboot']);
   });
 });
