@@ -19,7 +19,11 @@ export const BUILD_DOMCTL = {
   createdomain: 1,
   setvcpucontext: 12,
   hypercall_init: 22,
+  gethvmcontext: 33,
+  sethvmcontext: 34,
   set_address_size: 35,
+  settscinfo: 60,
+  set_paging_mempool_size: 86,
 } as const;
 
 /** XEN_DOMCTL_CDF_* bits of createdomain.flags. */
@@ -29,7 +33,22 @@ export const CDF = {
 } as const;
 
 /** XENMEM_* reservation ops (memory.h). */
-export const XENMEM_BUILD = { populate_physmap: 6, claim_pages: 24 } as const;
+export const XENMEM_BUILD = {
+  populate_physmap: 6, add_to_physmap: 7, set_memory_map: 13, maximum_gpfn: 14, remove_from_physmap: 15, claim_pages: 24,
+} as const;
+
+/** XENMAPSPACE_grant_table: add_to_physmap of a grant table frame. */
+export const XENMAPSPACE_grant_table = 1;
+
+/** HVM_PARAM_* the HVM/PVH builder sets (hvm/params.h; unchanged 4.17..4.20). */
+export const HVM_BUILD_PARAM = {
+  store_pfn: 1, store_evtchn: 2, ioreq_pfn: 5, bufioreq_pfn: 6, timer_mode: 10, ident_pt: 12,
+  console_pfn: 17, console_evtchn: 18, paging_ring_pfn: 27, monitor_ring_pfn: 28, sharing_ring_pfn: 29,
+  ioreq_server_pfn: 32, nr_ioreq_server_pages: 33, altp2m: 35,
+} as const;
+
+/** XEN_X86_EMU_* emulation flags of createdomain's arch config (arch-x86/xen.h). */
+export const X86_EMU = { lapic: 1 << 0, all: 0x7ff, vpci: 1 << 10 } as const;
 
 /** MMUEXT_* (xen.h). */
 export const MMUEXT = { pin_l1: 0, pin_l2: 1, pin_l3: 2, pin_l4: 3, unpin: 4 } as const;
@@ -81,6 +100,11 @@ export const DOMCTL_BUILD_STRUCTS = {
   vcpucontext: defineStruct('xen_domctl_vcpucontext', [['vcpu', 'u32'], ['ctxt', 'ptr']]),
   hypercall_init: defineStruct('xen_domctl_hypercall_init', [['gmfn', 'u64']]),
   address_size: defineStruct('xen_domctl_address_size', [['size', 'u32']]),
+  hvmcontext: defineStruct('xen_domctl_hvmcontext', [['size', 'u32'], ['buffer', 'ptr']]),
+  tsc_info: defineStruct('xen_domctl_tsc_info', [
+    ['tsc_mode', 'u32'], ['gtsc_khz', 'u32'], ['incarnation', 'u32'], ['pad', 'u32'], ['elapsed_nsec', 'u64'],
+  ]),
+  paging_mempool: defineStruct('xen_domctl_paging_mempool', [['size', 'u64']]),
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -100,7 +124,16 @@ export const BUILD_STRUCTS = {
     ['dom', 'u16'], ['nr_frames', 'u32'], ['status', 'u16'], ['frame_list', 'ptr'],
   ]),
   grant_entry_v1: defineStruct('grant_entry_v1', [['flags', 'u16'], ['domid', 'u16'], ['frame', 'u32']]),
+  foreign_memory_map: defineStruct('xen_foreign_memory_map', [['domid', 'u16'], ['nr_entries', 'u32'], ['buffer', 'ptr']]),
+  add_to_physmap: defineStruct('xen_add_to_physmap', [
+    ['domid', 'u16'], ['size', 'u16'], ['space', 'u32'], ['idx', 'u64'], ['gpfn', 'u64'],
+  ]),
+  remove_from_physmap: defineStruct('xen_remove_from_physmap', [['domid', 'u16'], ['gpfn', 'u64']]),
 } as const;
+
+/** struct e820entry is packed: u64 addr, u64 size, u32 type. */
+export const E820_ENTRY_SIZE = 20;
+export const E820 = { ram: 1, reserved: 2, acpi: 3 } as const;
 
 // ---------------------------------------------------------------------------
 // x86_64 PV guest structures
@@ -172,3 +205,55 @@ export const SIF = { privileged: 1 << 0, initdomain: 1 << 1, multiboot_mod: 1 <<
 
 /** shared_info: XEN_LEGACY_MAX_VCPUS vcpu_info slots of 64 bytes; evtchn_upcall_mask is byte 1. */
 export const SHARED_INFO_X86_64 = { legacyMaxVcpus: 32, vcpuInfoSize: 64, upcallMaskOffset: 1 } as const;
+
+// ---------------------------------------------------------------------------
+// HVM save records (arch-x86/hvm/save.h), as the PVH/HVM builder edits them
+
+/** HVM_SAVE_CODE of the records the builder touches. */
+export const HVM_SAVE_CODE = { end: 0, header: 1, cpu: 2, mtrr: 14 } as const;
+
+export const HVM_SAVE_DESCRIPTOR = defineStruct('hvm_save_descriptor', [['typecode', 'u16'], ['instance', 'u16'], ['length', 'u32']]);
+
+export const HVM_SAVE_HEADER = defineStruct('hvm_save_header', [
+  ['magic', 'u32'], ['version', 'u32'], ['changeset', 'u64'], ['cpuid', 'u32'], ['gtsc_khz', 'u32'],
+]);
+
+const gprs = ['rax', 'rbx', 'rcx', 'rdx', 'rbp', 'rsi', 'rdi', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const segs = ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'tr', 'ldtr'];
+export const HVM_HW_CPU = defineStruct('hvm_hw_cpu', [
+  ['fpu_regs', 'u8', 512],
+  ...gprs.map((r) => [r, 'u64'] as const),
+  ['rip', 'u64'], ['rflags', 'u64'],
+  ['cr0', 'u64'], ['cr2', 'u64'], ['cr3', 'u64'], ['cr4', 'u64'],
+  ['dr0', 'u64'], ['dr1', 'u64'], ['dr2', 'u64'], ['dr3', 'u64'], ['dr6', 'u64'], ['dr7', 'u64'],
+  ...segs.map((r) => [`${r}_sel`, 'u32'] as const),
+  ...[...segs, 'idtr', 'gdtr'].map((r) => [`${r}_limit`, 'u32'] as const),
+  ...[...segs, 'idtr', 'gdtr'].map((r) => [`${r}_base`, 'u64'] as const),
+  ...segs.map((r) => [`${r}_arbytes`, 'u32'] as const),
+  ['sysenter_cs', 'u64'], ['sysenter_esp', 'u64'], ['sysenter_eip', 'u64'],
+  ['shadow_gs', 'u64'],
+  ['msr_flags', 'u64'], ['msr_lstar', 'u64'], ['msr_star', 'u64'], ['msr_cstar', 'u64'], ['msr_syscall_mask', 'u64'],
+  ['msr_efer', 'u64'], ['msr_tsc_aux', 'u64'],
+  ['tsc', 'u64'],
+  ['pending_event', 'u32'], ['error_code', 'u32'],
+  ['flags', 'u32'], ['pad0', 'u32'],
+]);
+
+export const HVM_HW_MTRR = defineStruct('hvm_hw_mtrr', [
+  ['msr_pat_cr', 'u64'], ['msr_mtrr_var', 'u64', 16], ['msr_mtrr_fixed', 'u64', 11], ['msr_mtrr_cap', 'u64'],
+  ['msr_mtrr_def_type', 'u64'],
+]);
+
+/** struct hvm_start_info and its tables (arch-x86/hvm/start_info.h), version 1. */
+export const HVM_START_MAGIC = 0x336ec578;
+export const HVM_START_INFO = defineStruct('hvm_start_info', [
+  ['magic', 'u32'], ['version', 'u32'], ['flags', 'u32'], ['nr_modules', 'u32'],
+  ['modlist_paddr', 'u64'], ['cmdline_paddr', 'u64'], ['rsdp_paddr', 'u64'], ['memmap_paddr', 'u64'],
+  ['memmap_entries', 'u32'], ['reserved', 'u32'],
+]);
+export const HVM_MODLIST_ENTRY = defineStruct('hvm_modlist_entry', [
+  ['paddr', 'u64'], ['size', 'u64'], ['cmdline_paddr', 'u64'], ['reserved', 'u64'],
+]);
+export const HVM_MEMMAP_ENTRY = defineStruct('hvm_memmap_table_entry', [
+  ['addr', 'u64'], ['size', 'u64'], ['type', 'u32'], ['reserved', 'u32'],
+]);

@@ -6,9 +6,10 @@
 
 import { DOMCTL, HYPERCALL } from './abi.js';
 import {
-  BUILD_DOMCTL, BUILD_HYPERCALL, BUILD_STRUCTS, CREATEDOMAIN_X86, DOMCTL_BUILD_STRUCTS,
+  BUILD_DOMCTL, BUILD_HYPERCALL, BUILD_STRUCTS, CREATEDOMAIN_X86, DOMCTL_BUILD_STRUCTS, E820_ENTRY_SIZE,
   EVTCHNOP_alloc_unbound, GNTTABOP_setup_table, XENMEM_BUILD,
 } from './build-abi.js';
+import { HVMOP, xen_hvm_param } from './abi.js';
 import { withBuffers, type HypercallBuffer } from './buffers.js';
 import { PrivcmdError, isPrivcmdError } from './errors.js';
 import { decode, encode, type StructLayout } from './layout.js';
@@ -54,6 +55,19 @@ export class BuildCalls {
       if (sub) encode(sub, { ...input, ...(extra ? extra(get) : {}) }, b.view, L.fields.u.offset);
       this.xc.transport.issue(HYPERCALL.domctl, [b.addr], `domctl ${name} (domid ${domid})`);
       return b.view.readUInt16LE(L.fields.domain.offset);
+    });
+  }
+
+  /** A domctl whose sub-struct Xen writes back; returns it decoded. */
+  private domctlOut(cmd: number, domid: number, name: string, sub: StructLayout, input: Record<string, unknown>,
+    extra?: (get: (bytes: number) => HypercallBuffer) => Record<string, unknown>): Record<string, unknown> {
+    return this.scoped((get) => {
+      const L = this.xc.abi.domctl.domctl;
+      const b = get(L.size);
+      encode(L, { cmd, interface_version: this.xc.abi.domctlVersion, domain: domid }, b.view);
+      encode(sub, { ...input, ...(extra ? extra(get) : {}) }, b.view, L.fields.u.offset);
+      this.xc.transport.issue(HYPERCALL.domctl, [b.addr], `domctl ${name} (domid ${domid})`);
+      return decode(sub, b.view, L.fields.u.offset);
     });
   }
 
@@ -108,6 +122,91 @@ export class BuildCalls {
         ctxt.copy(b.view);
         return { ctxt: b.addr };
       });
+  }
+
+  /** XEN_DOMCTL_gethvmcontext: the whole HVM save image (size query, then the records). */
+  getHvmContext(domid: number): Buffer {
+    const S = DOMCTL_BUILD_STRUCTS.hvmcontext;
+    const size = Number(this.domctlOut(BUILD_DOMCTL.gethvmcontext, domid, 'gethvmcontext', S, { size: 0, buffer: 0n }).size);
+    return this.scoped((get) => {
+      const buf = get(size);
+      const got = Number(this.domctlOut(BUILD_DOMCTL.gethvmcontext, domid, 'gethvmcontext', S, { size, buffer: buf.addr }).size);
+      return Buffer.from(buf.view.subarray(0, got));
+    });
+  }
+
+  /** XEN_DOMCTL_sethvmcontext: load save records (each call puts all vcpus down). */
+  setHvmContext(domid: number, records: Buffer): void {
+    this.domctl(BUILD_DOMCTL.sethvmcontext, domid, 'sethvmcontext', DOMCTL_BUILD_STRUCTS.hvmcontext, { size: records.length },
+      (get) => {
+        const b = get(records.length);
+        records.copy(b.view);
+        return { buffer: b.addr };
+      });
+  }
+
+  /** XEN_DOMCTL_settscinfo (libxl: mode only, the rest 0). */
+  setTscInfo(domid: number, mode: number): void {
+    this.domctl(BUILD_DOMCTL.settscinfo, domid, 'settscinfo', DOMCTL_BUILD_STRUCTS.tsc_info, { tsc_mode: mode });
+  }
+
+  /** XEN_DOMCTL_set_paging_mempool_size, in bytes (HAP/shadow pool). */
+  setPagingMempoolSize(domid: number, bytes: bigint): void {
+    this.domctl(BUILD_DOMCTL.set_paging_mempool_size, domid, 'set_paging_mempool_size', DOMCTL_BUILD_STRUCTS.paging_mempool, { size: bytes });
+  }
+
+  /** HVMOP_set_param on behalf of an HVM/PVH domain. */
+  hvmSetParam(domid: number, index: number, value: bigint | number): void {
+    this.scoped((get) => {
+      const b = get(xen_hvm_param.size);
+      encode(xen_hvm_param, { domid, index, value: BigInt(value) }, b.view);
+      this.xc.transport.issue(HYPERCALL.hvm_op, [BigInt(HVMOP.set_param), b.addr], `hvm_op set_param ${index} (domid ${domid})`);
+    });
+  }
+
+  /** XENMEM_set_memory_map: the guest's e820 (packed 20-byte entries). */
+  setMemoryMap(domid: number, entries: readonly { addr: bigint; size: bigint; type: number }[]): void {
+    this.scoped((get) => {
+      const arr = get(Math.max(1, entries.length) * E820_ENTRY_SIZE);
+      entries.forEach((e, i) => {
+        arr.view.writeBigUInt64LE(e.addr, i * E820_ENTRY_SIZE);
+        arr.view.writeBigUInt64LE(e.size, i * E820_ENTRY_SIZE + 8);
+        arr.view.writeUInt32LE(e.type, i * E820_ENTRY_SIZE + 16);
+      });
+      const L = BUILD_STRUCTS.foreign_memory_map;
+      const b = get(L.size);
+      encode(L, { domid, nr_entries: entries.length, buffer: arr.addr }, b.view);
+      this.memop(XENMEM_BUILD.set_memory_map, b.addr, `set_memory_map (domid ${domid})`);
+    });
+  }
+
+  /** XENMEM_maximum_gpfn: the highest gfn the domain has populated. */
+  maximumGpfn(domid: number): bigint {
+    return this.scoped((get) => {
+      const b = get(2);
+      b.view.writeUInt16LE(domid, 0);
+      return BigInt(this.memop(XENMEM_BUILD.maximum_gpfn, b.addr, `maximum_gpfn (domid ${domid})`));
+    });
+  }
+
+  /** XENMEM_add_to_physmap: map frame `idx` of `space` at `gpfn` in the domain. */
+  addToPhysmap(domid: number, space: number, idx: bigint, gpfn: bigint): void {
+    this.scoped((get) => {
+      const L = BUILD_STRUCTS.add_to_physmap;
+      const b = get(L.size);
+      encode(L, { domid, size: 0, space, idx, gpfn }, b.view);
+      this.memop(XENMEM_BUILD.add_to_physmap, b.addr, `add_to_physmap (domid ${domid})`);
+    });
+  }
+
+  /** XENMEM_remove_from_physmap. */
+  removeFromPhysmap(domid: number, gpfn: bigint): void {
+    this.scoped((get) => {
+      const L = BUILD_STRUCTS.remove_from_physmap;
+      const b = get(L.size);
+      encode(L, { domid, gpfn }, b.view);
+      this.memop(XENMEM_BUILD.remove_from_physmap, b.addr, `remove_from_physmap (domid ${domid})`);
+    });
   }
 
   private memop(cmd: number, arg: bigint, name: string): number {
