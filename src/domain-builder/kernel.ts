@@ -4,10 +4,13 @@
 
 import { isBzImage, unwrapBzImage } from './bzimage.js';
 import { decompress, detectCompression } from './decompress.js';
-import { KernelFormatError, isElf, parseElf, pvParams } from './elf.js';
+import { KernelFormatError, isElf, parseElf, pvParams, type XenElf } from './elf.js';
 import type { PvImage } from './x86-pv.js';
 
-export async function loadPvKernel(file: Buffer): Promise<PvImage> {
+export interface KernelElf { elf: XenElf; image: Uint8Array }
+
+/** The kernel's ELF image, unwrapped and decompressed, for either builder. */
+export async function loadKernelElf(file: Buffer): Promise<KernelElf> {
   // xc_dom_kernel_file gunzips a gzipped kernel file first (a gzipped vmlinux, or even a gzipped bzImage).
   let image: Buffer = detectCompression(file) === 'gzip' ? await decompress('gzip', file).catch((e: Error) => {
     throw new KernelFormatError(`gzipped kernel: ${e.message}`);
@@ -17,6 +20,10 @@ export async function loadPvKernel(file: Buffer): Promise<PvImage> {
     image = await unwrapBzImage(image);
     if (!isElf(image)) throw new KernelFormatError('bzImage payload is not an ELF image');
   }
-  const elf = parseElf(image);
+  return { elf: parseElf(image), image };
+}
+
+export async function loadPvKernel(file: Buffer): Promise<PvImage> {
+  const { elf, image } = await loadKernelElf(file);
   return { elf, image, params: pvParams(elf) };
 }

@@ -54,7 +54,7 @@ export interface PvBuildResult {
 }
 
 /** What a C loader does with a gzip ramdisk: hand over the uncompressed bytes. */
-function ramdiskBytes(r: Buffer): Buffer {
+export function ramdiskBytes(r: Buffer): Buffer {
   if (detectCompression(r) !== 'gzip') return r;
   try {
     return gunzipSync(r);
@@ -66,7 +66,8 @@ function ramdiskBytes(r: Buffer): Buffer {
 /** SUPERPAGE_2MB_SHIFT: order of the extents meminit_pv asks for first. */
 const SUPERPAGE_SHIFT = 9;
 
-async function step<T>(name: string, trace: PvBuildInput['trace'], fn: () => T | Promise<T>): Promise<T> {
+/** Run one named build step: its errors become BuildStepError naming it. */
+export async function buildStep<T>(name: string, trace: ((step: string) => void) | undefined, fn: () => T | Promise<T>): Promise<T> {
   try {
     trace?.(name); // may throw: tests inject failures here
     return await fn();
@@ -83,13 +84,13 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
   const totalPages = Math.floor(input.memKb / 4);
   const ramdisk = input.ramdisk ? ramdiskBytes(input.ramdisk) : null;
 
-  const layout = await step('memory layout', trace, () => planLayout({ params, totalPages, ramdiskBytes: ramdisk?.length ?? null }));
+  const layout = await buildStep('memory layout', trace, () => planLayout({ params, totalPages, ramdiskBytes: ramdisk?.length ?? null }));
 
   // meminit_pv
-  await step('set address size', trace, () => bc.setAddressSize(domid, 64));
-  if (input.claim) await step('claim pages', trace, () => bc.claimPages(domid, totalPages));
+  await buildStep('set address size', trace, () => bc.setAddressSize(domid, 64));
+  if (input.claim) await buildStep('claim pages', trace, () => bc.claimPages(domid, totalPages));
   // 2 MiB extents first, as many as Xen has, then 4 KiB pages for the rest.
-  const p2m = await step('populate physmap', trace, () => {
+  const p2m = await buildStep('populate physmap', trace, () => {
     const supers = totalPages >> SUPERPAGE_SHIFT;
     const got = bc.populatePhysmap(domid, Array.from({ length: supers }, (_, i) => BigInt(i << SUPERPAGE_SHIFT)),
       SUPERPAGE_SHIFT, 0, { partial: true });
@@ -99,7 +100,7 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
     if (rest.length) map.push(...bc.populatePhysmap(domid, rest));
     return map;
   });
-  if (input.claim) await step('cancel claim', trace, () => bc.claimPages(domid, 0));
+  if (input.claim) await buildStep('cancel claim', trace, () => bc.claimPages(domid, 0));
 
   /** Map `pages` guest pages from `pfn` writable, run fn on their bytes, unmap. */
   const withPages = <T>(pfn: number, pages: number, fn: (b: Buffer) => T): T => {
@@ -116,25 +117,25 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
   // rest (not zeros first and the contents over them: tens of MB under emulation).
   const fill = (seg: Segment, fn: (b: Buffer) => number) => withPages(seg.pfn, seg.pages, (b) => { b.fill(0, fn(b)); });
 
-  await step('load kernel', trace, () => withPages(layout.kernel.pfn, layout.kernel.pages, (b) => {
+  await buildStep('load kernel', trace, () => withPages(layout.kernel.pfn, layout.kernel.pages, (b) => {
     for (const [from, to] of uncoveredRanges(image.elf, b.length)) b.fill(0, from, to);
     loadSegments(image.elf, image.image, b);
   }));
-  if (layout.ramdisk && ramdisk) await step('load ramdisk', trace, () => fill(layout.ramdisk!, (b) => ramdisk.copy(b)));
-  await step('clear xenstore and console pages', trace, () => {
+  if (layout.ramdisk && ramdisk) await buildStep('load ramdisk', trace, () => fill(layout.ramdisk!, (b) => ramdisk.copy(b)));
+  await buildStep('clear xenstore and console pages', trace, () => {
     withPages(layout.xenstorePfn, 1, (b) => b.fill(0));
     withPages(layout.consolePfn, 1, (b) => b.fill(0));
   });
 
   // setup_pgtables_x86_64: the p2m list, then the tables.
-  await step('write p2m', trace, () => fill(layout.p2m, (b) => {
+  await buildStep('write p2m', trace, () => fill(layout.p2m, (b) => {
     // x86 is little-endian like the guest: one typed-array copy, not an entry at a time.
     new BigUint64Array(b.buffer, b.byteOffset, p2m.length).set(p2m);
     return p2m.length * 8;
   }));
-  await step('write page tables', trace, () => fill(layout.pgtables, (b) => buildPageTables(layout, p2m).copy(b)));
+  await buildStep('write page tables', trace, () => fill(layout.pgtables, (b) => buildPageTables(layout, p2m).copy(b)));
 
-  const info = await step('read domain info', trace, () => {
+  const info = await buildStep('read domain info', trace, () => {
     const d = xc.getDomainInfo(domid);
     if (!d) throw new Error(`domain ${domid} vanished`);
     return d;
@@ -143,7 +144,7 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
   const virt = (pfn: number) => params.virtBase + BigInt(pfn) * BigInt(PAGE_SIZE);
   const storeMfn = p2m[layout.xenstorePfn];
   const consoleMfn = p2m[layout.consolePfn];
-  await step('write start_info', trace, () => withPages(layout.startInfoPfn, 1, (b) => {
+  await buildStep('write start_info', trace, () => withPages(layout.startInfoPfn, 1, (b) => {
     b.fill(0);
     const cmd = Buffer.from(input.cmdline, 'latin1').subarray(0, MAX_GUEST_CMDLINE - 1).toString('latin1');
     let flags = 0;
@@ -178,15 +179,15 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
   }));
 
   if (params.virtHypercall !== UNSET) {
-    await step('hypercall page', trace, () => {
+    await buildStep('hypercall page', trace, () => {
       const pfn = Number((params.virtHypercall - params.virtBase) >> BigInt(PAGE_SHIFT));
       bc.hypercallInit(domid, p2m[pfn]);
     });
   }
 
   // bootlate_pv
-  await step('pin page tables', trace, () => bc.mmuextOp(domid, MMUEXT.pin_l4, p2m[layout.pgtables.pfn]));
-  await step('shared info', trace, () => {
+  await buildStep('pin page tables', trace, () => bc.mmuextOp(domid, MMUEXT.pin_l4, p2m[layout.pgtables.pfn]));
+  await buildStep('shared info', trace, () => {
     const m = xc.mapForeignPages(domid, [info.sharedInfoFrame], 'rw');
     try {
       if (m.errors[0]) throw new Error(`cannot map shared_info: ${m.errors[0].code}`);
@@ -198,7 +199,7 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
     }
   });
 
-  await step('vcpu context', trace, () => {
+  await buildStep('vcpu context', trace, () => {
     const ctx = Buffer.alloc(VCPU_GUEST_CONTEXT_X86_64.size);
     const sp = virt(layout.bootstackPfn + 1);
     encode(VCPU_GUEST_CONTEXT_X86_64, {
@@ -221,7 +222,7 @@ export async function buildPv(bc: BuildCalls, input: PvBuildInput): Promise<PvBu
   });
 
   // xc_dom_gnttab_seed, compat path: set up one frame and write entries 0 and 1.
-  await step('grant table', trace, () => {
+  await buildStep('grant table', trace, () => {
     const [frame] = bc.gnttabSetupTable(domid, 1);
     const m = xc.mapForeignPages(domid, [frame], 'rw');
     try {

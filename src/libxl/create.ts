@@ -1,5 +1,6 @@
-// libxl_domain_create_new for a PV guest without devices: what
-// libxl__domain_make, libxl__build_pre, libxl__build_pv, libxl__build_post
+// libxl_domain_create_new for a PV or PVH guest with disks and nics: what
+// libxl__domain_make, libxl__build_pre, libxl__build_pv / libxl__build_hvm
+// (PVH: no device model), libxl__build_post
 // and the primary console's libxl__device_console_add do, in that order
 // (libxl_create.c, libxl_dom.c, libxl_console.c of 4.17/4.20), then unpause.
 // Transactional: a failure after createdomain destroys the domain (our
@@ -9,9 +10,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../config-parser/index.js';
-import { buildPv, BuildStepError, KernelFormatError, LayoutError, UnpackError, loadPvKernel, type PvImage } from '../domain-builder/index.js';
+import {
+  buildPv, buildPvh, BuildStepError, PVH_DSDT_FLAVOURS, KernelFormatError, LayoutError, UnpackError, loadKernelElf, pvParams, pvhImage,
+  type KernelElf,
+} from '../domain-builder/index.js';
 import { runHotplug } from '../device-hotplug/index.js';
 import { BuildCalls } from '../privcmd/build-calls.js';
+import { CDF, CREATEDOMAIN_X86, HVM_BUILD_PARAM, X86_EMU } from '../privcmd/build-abi.js';
 import { PrivcmdError } from '../privcmd/errors.js';
 import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
 import type { LibxlContext } from './context.js';
@@ -129,6 +134,46 @@ interface PvConfigView {
   maxMaptrackFrames: number;
   maxGrantVersion: number | null;
   poolid: number;
+  /** PVH/HVM: c_info.hap, c_info.oos, b_info.nested_hvm, b_info.apic (libxl defaults true, true, false, true). */
+  hap: boolean;
+  oos: boolean;
+  nestedHvm: boolean;
+  apic: boolean;
+  msrRelaxed: boolean;
+  videoMemKb: number;
+  /** HVM_PARAM_TIMER_MODE, HVM_PARAM_ALTP2M and the settscinfo mode as numbers. */
+  timerMode: number;
+  altp2m: number;
+  tscMode: number;
+  /** b_info.shadow_memkb, or null for libxl's default. */
+  shadowMemKb: number | null;
+}
+
+/** libxl_timer_mode, libxl_altp2m_mode and libxl_tsc_mode values (libxl_types.idl); default = libxl's default. */
+const TIMER_MODES: Record<string, number> = {
+  default: 1, delay_for_missed_ticks: 0, no_delay_for_missed_ticks: 1, no_missed_ticks_pending: 2, one_missed_tick_pending: 3,
+};
+const ALTP2M_MODES: Record<string, number> = { disabled: 0, mixed: 1, external: 2, limited: 3 };
+const TSC_MODES: Record<string, number> = { default: 0, always_emulate: 1, native: 2 };
+const enumVal = (v: unknown, table: Record<string, number>, dflt: number): number => {
+  if (typeof v === 'number' && v >= 0) return v;
+  if (typeof v === 'string' && v.toLowerCase() in table) return table[v.toLowerCase()];
+  return dflt;
+};
+/** A *_memkb field, or null when it holds LIBXL_MEMKB_DEFAULT (-1, or ~0 as unsigned) or nothing. */
+const memKbOr = (v: unknown): number | null => {
+  const n = num(v, -1);
+  return n < 0 || n >= 2 ** 63 ? null : n;
+};
+const defbool = (v: unknown, dflt: boolean): boolean => (v === null || v === undefined || v === '' ? dflt : truthy(v));
+
+/** Whether createdomain carries the altp2m mode (4.19 on); before, libxl sets HVM_PARAM_ALTP2M. */
+const altp2mAtCreate = (xc: { abi: { domctlVersion: number } }): boolean =>
+  'altp2m_opts' in (CREATEDOMAIN_X86[xc.abi.domctlVersion]?.fields ?? {});
+
+/** libxl__get_required_paging_memory on x86 (KiB): 1 MiB per vcpu, a page per MiB for the p2m, another without HAP. */
+export function requiredPagingMemoryKb(maxMemKb: number, vcpus: number, type: string, hap: boolean): number {
+  return 4 * (256 * vcpus + ((type !== 'pv' ? 1 : 0) + (hap ? 0 : 1)) * Math.floor(maxMemKb / 1024));
 }
 
 const num = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : dflt);
@@ -165,6 +210,17 @@ export function viewConfig(config: DomainConfig): PvConfigView {
     maxMaptrackFrames: frames(b.max_maptrack_frames),
     maxGrantVersion: gv < 0 || gv === UINT32_MAX ? null : gv,
     poolid: num(c.c_info.poolid, 0),
+    hap: defbool(c.c_info.hap, true),
+    oos: defbool(c.c_info.oos, true),
+    nestedHvm: defbool(b.nested_hvm, false),
+    apic: defbool(b.apic, true),
+    msrRelaxed: defbool((b.arch_x86 as Record<string, unknown> | undefined)?.msr_relaxed, false),
+    // LIBXL_MEMKB_DEFAULT (-1, or ~0 as unsigned) becomes 0 for PV and PVH.
+    videoMemKb: memKbOr(b.video_memkb) ?? 0,
+    timerMode: enumVal(b.timer_mode, TIMER_MODES, 1),
+    altp2m: enumVal(b.altp2m, ALTP2M_MODES, 0),
+    tscMode: enumVal(b.tsc_mode, TSC_MODES, 0),
+    shadowMemKb: memKbOr(b.shadow_memkb),
   };
 }
 
@@ -196,7 +252,10 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
   };
 
   try {
-    if (v.type !== 'pv') throw new CreateError('checking config', `${what}: only PV guests can be built so far (type is ${v.type})`, null);
+    if (v.type !== 'pv' && v.type !== 'pvh') {
+      throw new CreateError('checking config', `${what}: only PV and PVH guests can be built so far (type is ${v.type})`, null);
+    }
+    const pvh = v.type === 'pvh';
     if (!v.kernel) throw new CreateError('checking config', `${what}: no kernel given`, null);
     const devices = configDevices(config).filter((k) => k !== 'disks' && k !== 'nics');
     if (devices.length) {
@@ -226,7 +285,12 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     const grantVersion = v.maxGrantVersion ?? (caps.gnttab_v2 ? 2 : caps.gnttab_v1 ? 1 : 0);
     domid = await at('creating domain', () => bc.createDomain({
       handle: uuidBytes(v.uuid),
-      flags: 0,
+      // libxl__domain_make and libxl__arch_domain_prepare_config: PVH is an HVM container with only a local APIC emulated.
+      flags: pvh ? CDF.hvm | (v.hap ? CDF.hap : 0) | (v.oos ? 0 : CDF.oos_off) | (v.nestedHvm ? CDF.nested_virt : 0) : 0,
+      emulationFlags: pvh ? X86_EMU.lapic : 0,
+      miscFlags: v.msrRelaxed ? 1 : 0,
+      // 4.19 on take the altp2m mode here rather than as HVM_PARAM_ALTP2M.
+      altp2mOpts: pvh ? v.altp2m : 0,
       maxVcpus: v.maxVcpus,
       maxEvtchnPort: v.eventChannels,
       maxGrantFrames: v.maxGrantFrames,
@@ -300,6 +364,16 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     await at('setting maximum memory', () => bc.setMaxMem(id, v.targetMemKb + LIBXL_MAXMEM_CONSTANT));
     const storePort = await at('allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
     const consolePort = await at('allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
+    if (pvh) {
+      // libxl__arch_domain_create: hvm_set_conf_params, the TSC mode, the paging pool.
+      await at('setting HVM parameters', () => {
+        bc.hvmSetParam(id, HVM_BUILD_PARAM.timer_mode, v.timerMode);
+        if (!altp2mAtCreate(xc)) bc.hvmSetParam(id, HVM_BUILD_PARAM.altp2m, v.altp2m);
+      });
+      await at('setting TSC mode', () => bc.setTscInfo(id, v.tscMode));
+      const pagingKb = v.shadowMemKb ?? requiredPagingMemoryKb(v.maxMemKb, v.maxVcpus, v.type, v.hap);
+      await at('setting paging memory', () => bc.setPagingMempoolSize(id, BigInt(pagingKb) << 10n));
+    }
 
     // libxl__build_pv
     const startTime = Date.now();
@@ -311,37 +385,52 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
         throw new Error(`ramdisk ${v.ramdisk}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
       }))
       : null;
-    const image = await at('building domain', async () => {
+    const kernel = await at('building domain', async () => {
       try {
-        return await unpackedKernel(kernelPath, kernelFile);
+        const k = await unpackedKernel(kernelPath, kernelFile);
+        return pvh ? { pvh: pvhImage(k.elf, k.image) } : { pv: { ...k, params: pvParams(k.elf) } };
       } catch (e) {
-        if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen PV kernel (${e.message})`);
+        if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen ${pvh ? 'PVH' : 'PV'} kernel (${e.message})`);
         if (e instanceof UnpackError) throw new Error(`kernel ${kernelPath}: ${e.message}`);
         throw e;
       }
     });
-    const built = await at('building domain', () => buildPv(bc, {
-      domid: id, image, ramdisk: ramdiskFile, cmdline: v.cmdline, memKb: v.targetMemKb,
-      storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim,
-      trace: (s) => {
-        trace?.(`  ${s}`);
-        if (opts.failAt === s) throw new Error('failure injected for testing');
-      },
-    }));
+    const buildTrace = (s: string) => {
+      trace?.(`  ${s}`);
+      if (opts.failAt === s) throw new Error('failure injected for testing');
+    };
+    // HVM containers hand xenstore and the console guest frame numbers (libxl__build_hvm's store_mfn = xenstore_pfn).
+    const built = await at('building domain', async () => {
+      if (kernel.pvh) {
+        const r = await buildPvh(bc, {
+          domid: id, image: kernel.pvh, ramdisk: ramdiskFile, cmdline: v.cmdline,
+          memKb: v.maxMemKb - v.videoMemKb, targetKb: v.targetMemKb - v.videoMemKb, maxVcpus: v.maxVcpus, apic: v.apic,
+          onlineVcpus: [...v.availVcpus].sort((a, b) => a - b), dsdt: PVH_DSDT_FLAVOURS[opts.xenVersion ?? '4.17'],
+          storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim, trace: buildTrace,
+        });
+        return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
+      }
+      return buildPv(bc, {
+        domid: id, image: kernel.pv!, ramdisk: ramdiskFile, cmdline: v.cmdline, memKb: v.targetMemKb,
+        storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim, trace: buildTrace,
+      });
+    });
 
     // libxl__build_post
     const centi = Math.floor((startTime % 1000) / 10).toString().padStart(2, '0');
-    const vments: [string, string][] = [
+    const startTimeEnt: [string, string] = ['start_time', `${Math.floor(startTime / 1000)}.${centi}`];
+    const vments: [string, string][] = pvh ? [startTimeEnt] : [
       ['image/ostype', 'linux'],
       ['image/kernel', kernelPath],
-      ['start_time', `${Math.floor(startTime / 1000)}.${centi}`],
+      startTimeEnt,
       ...(v.ramdisk ? [['image/ramdisk', v.ramdisk] as [string, string]] : []),
       ...(v.cmdline ? [['image/cmdline', v.cmdline] as [string, string]] : []),
     ];
     const ents: [string, string][] = [
       ['memory/static-max', String(v.maxMemKb)],
-      ['memory/target', String(v.targetMemKb)],
-      ['memory/videoram', '0'],
+      // libxl__get_targetmem_fudge: video RAM is not the guest's to balloon.
+      ['memory/target', String(v.targetMemKb - v.videoMemKb)],
+      ['memory/videoram', String(v.videoMemKb)],
       ['domid', String(id)],
       ['store/port', String(storePort)],
       ['store/ring-ref', built.storeMfn.toString()],
@@ -351,7 +440,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     await at('writing xenstore nodes', () => xs.withTransaction(async (t) => {
       for (const [k, val] of ents) await t.write(`${dom}/${k}`, val);
       for (const [k, val] of vments) await t.write(`${vm}/${k}`, val);
-      for (const spec of specs) if (spec.kind === 'vbd') await writeDiskProtocol(t, spec, pvProtocol(true));
+      if (!pvh) for (const spec of specs) if (spec.kind === 'vbd') await writeDiskProtocol(t, spec, pvProtocol(true));
     }));
     await at('introducing domain to xenstored', () => xs.introduce(id, built.storeMfn, storePort));
 
@@ -409,12 +498,12 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
  * the run directory, so the next `xl create` of the same kernel skips the
  * decompression (xz takes seconds, tens of them under emulation).
  */
-const kernelMemo = new Map<string, Promise<PvImage>>();
+const kernelMemo = new Map<string, Promise<KernelElf>>();
 const KERNEL_MEMO_MAX = 4;
 const KERNEL_CACHE_FILES = 2;
 export const KERNEL_CACHE_DIR = `${XEN_RUN_DIR}/kernel-cache`;
 
-async function unpackedKernel(path: string, file: Buffer, cacheDir = KERNEL_CACHE_DIR): Promise<PvImage> {
+async function unpackedKernel(path: string, file: Buffer, cacheDir = KERNEL_CACHE_DIR): Promise<KernelElf> {
   const st = await stat(path);
   const key = createHash('sha256').update(`${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 32);
   let image = kernelMemo.get(key);
@@ -427,18 +516,18 @@ async function unpackedKernel(path: string, file: Buffer, cacheDir = KERNEL_CACH
   return image;
 }
 
-async function cachedOrUnpacked(file: Buffer, cached: string): Promise<PvImage> {
+async function cachedOrUnpacked(file: Buffer, cached: string): Promise<KernelElf> {
   const hit = await readFile(cached).catch(() => null);
   if (hit) {
     try {
-      const image = await loadPvKernel(hit);
+      const image = await loadKernelElf(hit);
       await utimes(cached, new Date(), new Date()).catch(() => undefined);
       return image;
     } catch {
       await unlink(cached).catch(() => undefined);
     }
   }
-  const image = await loadPvKernel(file);
+  const image = await loadKernelElf(file);
   // Only a kernel that needed unpacking is worth a copy; a cache that cannot be written is no error.
   if (image.image.length !== file.length || !Buffer.from(image.image.buffer, image.image.byteOffset, image.image.byteLength).equals(file)) {
     await storeCached(cached, image.image).catch(() => undefined);
