@@ -124,7 +124,10 @@ export const BUILD_STRUCTS = {
     ['dom', 'u16'], ['nr_frames', 'u32'], ['status', 'u16'], ['frame_list', 'ptr'],
   ]),
   grant_entry_v1: defineStruct('grant_entry_v1', [['flags', 'u16'], ['domid', 'u16'], ['frame', 'u32']]),
-  foreign_memory_map: defineStruct('xen_foreign_memory_map', [['domid', 'u16'], ['nr_entries', 'u32'], ['buffer', 'ptr']]),
+  // The embedded xen_memory_map is 8-aligned (its handle), so it starts at offset 8.
+  foreign_memory_map: defineStruct('xen_foreign_memory_map', [
+    ['domid', 'u16'], ['map', defineStruct('xen_memory_map', [['nr_entries', 'u32'], ['buffer', 'ptr']])],
+  ]),
   add_to_physmap: defineStruct('xen_add_to_physmap', [
     ['domid', 'u16'], ['size', 'u16'], ['space', 'u32'], ['idx', 'u64'], ['gpfn', 'u64'],
   ]),

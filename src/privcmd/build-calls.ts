@@ -175,7 +175,7 @@ export class BuildCalls {
       });
       const L = BUILD_STRUCTS.foreign_memory_map;
       const b = get(L.size);
-      encode(L, { domid, nr_entries: entries.length, buffer: arr.addr }, b.view);
+      encode(L, { domid, map: { nr_entries: entries.length, buffer: arr.addr } }, b.view);
       this.memop(XENMEM_BUILD.set_memory_map, b.addr, `set_memory_map (domid ${domid})`);
     });
   }
