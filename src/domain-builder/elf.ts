@@ -117,6 +117,43 @@ export function parseElf(input: Uint8Array): XenElf {
   return { machine, entry, segments, pstart, pend, notes };
 }
 
+const EM_386 = 3;
+
+/**
+ * A 32-bit x86 ELF such as hvmloader: the loadable segments at their
+ * physical addresses and the entry point (xg_dom_hvmloader.c loads it so,
+ * notes or not).
+ */
+export function parseElf32(input: Uint8Array): XenElf {
+  const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (!isElf(b)) throw new KernelFormatError('not an ELF image');
+  if (b[4] !== 1 || b[5] !== 1) throw new KernelFormatError('ELF image is not 32bit');
+  const machine = b.readUInt16LE(18);
+  if (machine !== EM_386) throw new KernelFormatError(`ELF machine ${machine} is not i386`);
+  const entry = BigInt(b.readUInt32LE(24));
+  const phoff = b.readUInt32LE(28);
+  const phentsize = b.readUInt16LE(42);
+  const phnum = b.readUInt16LE(44);
+  if (phoff + phnum * phentsize > b.length) throw new KernelFormatError('ELF program headers are truncated');
+  const segments: LoadSegment[] = [];
+  const notes: XenElf['notes'] = {};
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * phentsize;
+    const type = b.readUInt32LE(p);
+    const offset = b.readUInt32LE(p + 4);
+    const paddr = BigInt(b.readUInt32LE(p + 12));
+    const filesz = b.readUInt32LE(p + 16);
+    const memsz = b.readUInt32LE(p + 20);
+    if (offset + filesz > b.length) throw new KernelFormatError('ELF segment runs past the end of the file');
+    if (type === PT_LOAD && memsz > 0) segments.push({ paddr, offset, filesz, memsz });
+    if (type === PT_NOTE) readNotes(b, offset, offset + filesz, notes);
+  }
+  if (segments.length === 0) throw new KernelFormatError('ELF image has nothing to load');
+  const pstart = segments.reduce((m, s) => (s.paddr < m ? s.paddr : m), segments[0].paddr);
+  const pend = segments.reduce((m, s) => (s.paddr + BigInt(s.memsz) > m ? s.paddr + BigInt(s.memsz) : m), 0n);
+  return { machine, entry, segments, pstart, pend, notes };
+}
+
 export const UNSET = -1n;
 
 export interface PvParams {

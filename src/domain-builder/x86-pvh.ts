@@ -22,13 +22,13 @@ import { BuildStepError, buildStep, ramdiskBytes } from './x86-pv.js';
 
 /** X86_HVM_END_SPECIAL_REGION / X86_HVM_NR_SPECIAL_PAGES (xenguest.h). */
 const END_SPECIAL_REGION = 0xff000;
-const NR_SPECIAL_PAGES = 8;
-const specialPfn = (i: number) => END_SPECIAL_REGION - NR_SPECIAL_PAGES + i;
+export const NR_SPECIAL_PAGES = 8;
+export const specialPfn = (i: number) => END_SPECIAL_REGION - NR_SPECIAL_PAGES + i;
 /** SPECIALPAGE_* slots (xg_dom_x86.c). */
-const SPECIAL = { paging: 0, access: 1, sharing: 2, bufioreq: 3, xenstore: 4, ioreq: 5, identPt: 6, console: 7 } as const;
+export const SPECIAL = { paging: 0, access: 1, sharing: 2, bufioreq: 3, xenstore: 4, ioreq: 5, identPt: 6, console: 7 } as const;
 /** HVMLOADER_MODULE_MAX_COUNT: the module list always has room for this many, each with a command line slot. */
-const MODULE_MAX = 2;
-const FOUR_GB = 1n << 32n;
+export const MODULE_MAX = 2;
+export const FOUR_GB = 1n << 32n;
 const SUPERPAGE_ORDER = 9;
 /** X86_CR0_PE | X86_CR0_ET. */
 const CR0_PE_ET = 0x11n;
@@ -168,7 +168,6 @@ export function memoryMap(lowmemEnd: bigint, highmemEnd: bigint, acpi: readonly 
 
 export async function buildPvh(bc: BuildCalls, input: PvhBuildInput): Promise<PvhBuildResult> {
   const { domid, image, trace } = input;
-  const xc = bc.xc;
   const step = <T>(name: string, fn: () => T | Promise<T>) => buildStep(name, trace, fn);
   if (input.targetKb < input.memKb) {
     throw new BuildStepError('memory layout', 'memory layout: maxmem above memory (populate-on-demand) is not supported for PVH guests yet');
@@ -193,16 +192,7 @@ export async function buildPvh(bc: BuildCalls, input: PvhBuildInput): Promise<Pv
 
   await step('memory map', () => bc.setMemoryMap(domid, layout.e820));
 
-  const withPages = <T>(pfn: number | bigint, pages: number, fn: (b: Buffer) => T): T => {
-    const m = xc.mapForeignPages(domid, Array.from({ length: pages }, (_, i) => BigInt(pfn) + BigInt(i)), 'rw');
-    try {
-      const bad = m.errors.findIndex((e) => e !== null);
-      if (bad >= 0) throw new Error(`cannot map guest pfn 0x${(BigInt(pfn) + BigInt(bad)).toString(16)}: ${m.errors[bad]!.code}`);
-      return fn(m.buffer);
-    } finally {
-      m.unmap();
-    }
-  };
+  const withPages = guestPages(bc, domid);
 
   await step('load kernel', () => withPages(layout.kernel.pfn, layout.kernel.pages, (b) => {
     for (const [from, to] of uncoveredRanges(image.elf, b.length)) b.fill(0, from, to);
@@ -292,8 +282,22 @@ export async function buildPvh(bc: BuildCalls, input: PvhBuildInput): Promise<Pv
   return { layout, storePfn, consolePfn };
 }
 
+/** Map `pages` guest frames from `pfn` writable, run fn on their bytes, unmap (HVM guests: pfn = gfn). */
+export function guestPages(bc: BuildCalls, domid: number) {
+  return <T>(pfn: number | bigint, pages: number, fn: (b: Buffer) => T): T => {
+    const m = bc.xc.mapForeignPages(domid, Array.from({ length: pages }, (_, i) => BigInt(pfn) + BigInt(i)), 'rw');
+    try {
+      const bad = m.errors.findIndex((e) => e !== null);
+      if (bad >= 0) throw new Error(`cannot map guest pfn 0x${(BigInt(pfn) + BigInt(bad)).toString(16)}: ${m.errors[bad]!.code}`);
+      return fn(m.buffer);
+    } finally {
+      m.unmap();
+    }
+  };
+}
+
 /** RAM [from, to) in pfns: 2 MiB extents where aligned and Xen has them, 4 KiB pages for the rest. */
-function populateRange(bc: BuildCalls, domid: number, from: bigint, to: bigint): void {
+export function populateRange(bc: BuildCalls, domid: number, from: bigint, to: bigint): void {
   const sp = 1n << BigInt(SUPERPAGE_ORDER);
   const superFrom = (from + sp - 1n) & ~(sp - 1n);
   const superTo = to & ~(sp - 1n);
@@ -319,7 +323,8 @@ function populateRange(bc: BuildCalls, domid: number, from: bigint, to: bigint):
  * %ebx pointing at hvm_start_info. The boot vcpu goes last: each set puts
  * all vcpus down.
  */
-function setBootVcpu(bc: BuildCalls, domid: number, maxVcpus: number, entry: bigint, startInfo: bigint): void {
+export function setBootVcpu(bc: BuildCalls, domid: number, maxVcpus: number, entry: bigint, startInfo: bigint,
+  opts: { writeBackMtrr: boolean } = { writeBackMtrr: true }): void {
   const full = bc.getHvmContext(domid);
   const D = HVM_SAVE_DESCRIPTOR;
   const header = full.subarray(0, D.size + HVM_SAVE_HEADER.size);
@@ -342,12 +347,15 @@ function setBootVcpu(bc: BuildCalls, domid: number, maxVcpus: number, entry: big
   };
   const end = descriptor(HVM_SAVE_CODE.end, 0, 0);
 
-  const mtrr = findRecord(HVM_SAVE_CODE.mtrr, 0);
-  if (!mtrr) throw new Error('no MTRR record in the HVM context');
-  const m = Buffer.from(mtrr.subarray(0, HVM_HW_MTRR.size));
-  m.writeBigUInt64LE(MTRR_DEF_WB_ENABLED, HVM_HW_MTRR.fields.msr_mtrr_def_type.offset);
-  for (let i = 0; i < maxVcpus; i++) {
-    bc.setHvmContext(domid, Buffer.concat([header, descriptor(HVM_SAVE_CODE.mtrr, i, HVM_HW_MTRR.size), m, end]));
+  // Without a device model no firmware sets the MTRRs up: write-back by default.
+  if (opts.writeBackMtrr) {
+    const mtrr = findRecord(HVM_SAVE_CODE.mtrr, 0);
+    if (!mtrr) throw new Error('no MTRR record in the HVM context');
+    const m = Buffer.from(mtrr.subarray(0, HVM_HW_MTRR.size));
+    m.writeBigUInt64LE(MTRR_DEF_WB_ENABLED, HVM_HW_MTRR.fields.msr_mtrr_def_type.offset);
+    for (let i = 0; i < maxVcpus; i++) {
+      bc.setHvmContext(domid, Buffer.concat([header, descriptor(HVM_SAVE_CODE.mtrr, i, HVM_HW_MTRR.size), m, end]));
+    }
   }
 
   const cpu = Buffer.alloc(HVM_HW_CPU.size);
@@ -364,7 +372,7 @@ function setBootVcpu(bc: BuildCalls, domid: number, maxVcpus: number, entry: big
  * compat_gnttab_hvm_seed: map grant frame 0 at a scratch gfn above the
  * guest's memory, write the reserved entries, take the frame out again.
  */
-function seedGrantTable(bc: BuildCalls, domid: number, entries: readonly [number, number, bigint][]): void {
+export function seedGrantTable(bc: BuildCalls, domid: number, entries: readonly [number, number, bigint][]): void {
   const scratch = bc.maximumGpfn(domid) + 1n;
   bc.addToPhysmap(domid, XENMAPSPACE_grant_table, 0n, scratch);
   try {

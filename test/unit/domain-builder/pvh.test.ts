@@ -192,3 +192,77 @@ describe('HVM build hypercall layouts', () => {
     expect([DOMCTL_BUILD_STRUCTS.hvmcontext.fields.buffer.offset, DOMCTL_BUILD_STRUCTS.tsc_info.size]).toEqual([8, 24]);
   });
 });
+
+/** A 32-bit ELF like hvmloader: one PT_LOAD at 1 MiB, entry at its start, no notes. */
+function makeElf32(code: Buffer, memsz: number): Buffer {
+  const eh = Buffer.alloc(52);
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]).copy(eh);
+  eh.writeUInt16LE(2, 16); eh.writeUInt16LE(3, 18); eh.writeUInt32LE(0x100000, 24); eh.writeUInt32LE(52, 28);
+  eh.writeUInt16LE(32, 42); eh.writeUInt16LE(1, 44);
+  const ph = Buffer.alloc(32);
+  ph.writeUInt32LE(1, 0); ph.writeUInt32LE(84, 4); ph.writeUInt32LE(0x100000, 8); ph.writeUInt32LE(0x100000, 12);
+  ph.writeUInt32LE(code.length, 16); ph.writeUInt32LE(memsz, 20);
+  return Buffer.concat([eh, ph, code]);
+}
+
+describe('HVM image for the device model (hvmloader + SeaBIOS)', () => {
+  it('parses hvmloader as a 32-bit ELF and refuses a 64-bit one', async () => {
+    const { parseElf32 } = await import('../../../src/domain-builder/index.js');
+    const elf = parseElf32(makeElf32(Buffer.from('HVMLOADER'), 0x3000));
+    expect([elf.entry, elf.pstart, elf.pend]).toEqual([0x100000n, 0x100000n, 0x103000n]);
+    expect(() => parseElf32(pvhElf())).toThrow(/not 32bit/);
+  });
+
+  it('layout: hole at 0xF0000000, e820 RAM from 1 MiB, firmware then SeaBIOS then start info', async () => {
+    const { planHvmLayout, parseElf32 } = await import('../../../src/domain-builder/index.js');
+    const fw = parseElf32(makeElf32(Buffer.from('HVMLOADER'), 0x3000));
+    const l = planHvmLayout({ memKb: 256 * 1024, firmware: fw, systemFirmwareBytes: 0x40000 });
+    expect(l.mmioStart).toBe(0xf0000000n);
+    expect(l.firmware).toEqual({ pfn: 0x100, pages: 3 });
+    expect(l.systemFirmware).toEqual({ pfn: 0x103, pages: 0x40, bytes: 0x40000 });
+    expect(l.startInfo.pfn).toBe(0x143);
+    expect(l.e820).toEqual([{ addr: 0x100000n, size: (256n << 20n) - 0x100000n, type: 1 }]);
+    const big = planHvmLayout({ memKb: 4 * 1024 * 1024, firmware: fw, systemFirmwareBytes: null });
+    expect([big.lowmemEnd, big.highmemEnd]).toEqual([0xf0000000n, (1n << 32n) + 0x10000000n]);
+  });
+
+  it('hvm_info: the table libxl leaves (apic mode, vcpus, online bitmap, memory ends), checksummed to 0', async () => {
+    const { hvmInfoTable, HVM_INFO_TABLE } = await import('../../../src/domain-builder/index.js');
+    const t = hvmInfoTable({ lowmemEnd: 256n << 20n, highmemEnd: 0n, apic: true, maxVcpus: 4, onlineVcpus: [0, 1, 3] });
+    expect(t.length).toBe(48);
+    expect(t.subarray(0, 8).toString()).toBe('HVM INFO');
+    expect(decode(HVM_INFO_TABLE, t)).toMatchObject({ length: 48, apic_mode: 1, nr_vcpus: 4, low_mem_pgend: 0x10000, reserved_mem_pgstart: 0xfeff0, high_mem_pgend: 0 });
+    expect(t[32]).toBe(0b1011);
+    expect(t.reduce((a, b) => (a + b) & 0xff, 0)).toBe(0);
+  });
+
+  it('buildHvm: VGA hole left out, firmware and SeaBIOS loaded, firmware module listed, hvm_info written, no MTRR records', async () => {
+    const { buildHvm, parseElf32 } = await import('../../../src/domain-builder/index.js');
+    const f = fakeBuildCalls();
+    const image = makeElf32(Buffer.from('HVMLOADER'), 0x3000);
+    const bios = Buffer.alloc(0x20000, 0x5a);
+    const r = await buildHvm(f.bc, {
+      domid: 9, firmware: { elf: parseElf32(image), image }, systemFirmware: bios, memKb: 64 * 1024, targetKb: 64 * 1024,
+      maxVcpus: 1, onlineVcpus: [0], apic: true, storeEvtchn: 3, consoleEvtchn: 4, claim: true,
+    });
+    expect(f.calls[0]).toBe('claim 16352');
+    expect(f.pages.has(0x9fn)).toBe(true);
+    expect(f.pages.has(0xa0n) || f.pages.has(0xbfn)).toBe(false);
+    expect(f.pages.has(0xc0n)).toBe(true);
+    expect(f.pages.get(0x100n)!.subarray(0, 9).toString()).toBe('HVMLOADER');
+    expect(f.pages.get(0x103n)![0]).toBe(0x5a);
+    const si = f.pages.get(BigInt(r.layout.startInfo.pfn))!;
+    const base = BigInt(r.layout.startInfo.pfn) << 12n;
+    const info = decode(HVM_START_INFO, si);
+    expect(info).toMatchObject({ magic: HVM_START_MAGIC, nr_modules: 1, cmdline_paddr: 0n, rsdp_paddr: 0n, modlist_paddr: base + 56n });
+    const mod = decode(HVM_MODLIST_ENTRY, si, 56);
+    expect(mod).toMatchObject({ paddr: 0x103000n, size: 0x20000n });
+    const cmd = Number((mod.cmdline_paddr as bigint) - base);
+    expect(si.subarray(cmd, cmd + 9).toString('latin1')).toBe('firmware\0');
+    expect(f.pages.get(0x9fn)!.subarray(0x800, 0x808).toString()).toBe('HVM INFO');
+    expect(f.params.get(HVM_BUILD_PARAM.nr_ioreq_server_pages)).toBe(8n);
+    expect(f.params.get(HVM_BUILD_PARAM.ioreq_server_pfn)).toBe(0xfeff0n);
+    expect(f.contexts).toHaveLength(1);
+    expect(decode(HVM_HW_CPU, f.contexts[0], 40)).toMatchObject({ rip: 0x100000n, rbx: base });
+  });
+});
