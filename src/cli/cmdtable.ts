@@ -237,6 +237,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
       '                         -autopass\n' +
       '--vncviewer-autopass     (consistency alias for --autopass)',
     getopt: { short: 'a', long: [['autopass', 0, 'a'], ['vncviewer-autopass', 0, 'a']], minArgs: 1 },
+    load: () => import('./commands/vncviewer.js'),
   },
   {
     name: 'save',
@@ -338,6 +339,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: "Insert a cdrom into a guest's cd drive",
     usage: '<Domain> <VirtualDevice> <path>',
     getopt: { short: '', minArgs: 3 },
+    load: () => import('./commands/cd-insert.js'),
   },
   {
     name: 'cd-eject',
@@ -346,6 +348,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: "Eject a cdrom from a guest's cd drive",
     usage: '<Domain> <VirtualDevice>',
     getopt: { short: '', minArgs: 2 },
+    load: () => import('./commands/cd-insert.js'),
   },
   {
     name: 'mem-max',
@@ -371,6 +374,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     usage: '<Domain> <Button>',
     options: "<Button> may be 'power' or 'sleep'.",
     getopt: { short: '', minArgs: 2 },
+    load: () => import('./commands/trigger.js'),
   },
   {
     name: 'vcpu-list',
@@ -535,6 +539,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Send a trigger to a domain',
     usage: '<Domain> <nmi|reset|init|power|sleep|s3resume> [<VCPU>]',
     getopt: { short: '', minArgs: 2 },
+    load: () => import('./commands/trigger.js'),
   },
   {
     name: 'sysrq',
@@ -1041,6 +1046,7 @@ export const CMD_TABLE: readonly CommandSpec[] = [
     summary: 'Issue a qemu monitor command to the device model of a domain',
     usage: '<Domain> <Command>',
     getopt: { short: '', minArgs: 2 },
+    load: () => import('./commands/qemu-monitor-command.js'),
   },
   // No option parsing in C; only built where libxl has DT overlays (Arm).
   {

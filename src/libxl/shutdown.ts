@@ -1,13 +1,16 @@
 // Asking a guest to power off or reboot (libxl_domain_shutdown/_reboot: the
-// PV control node, acknowledged by the guest clearing it), the ACPI button
-// fallback (libxl_send_trigger), and waiting for domains to shut down or die
+// PV control node, acknowledged by the guest clearing it), triggers
+// (libxl_send_trigger: the ACPI buttons xl's -F falls back to, and what
+// `xl trigger` sends), and waiting for domains to shut down or die
 // (libxl_evenable_domain_death: a watch on @releaseDomain, then a look at
 // each domain's info).
-import { HVM_PARAM } from '../privcmd/abi.js';
+import { HVM_PARAM, type SENDTRIGGER } from '../privcmd/abi.js';
+import { BuildCalls } from '../privcmd/build-calls.js';
 import { PrivcmdError, errnoMessage } from '../privcmd/errors.js';
 import type { LibxlContext } from './context.js';
 import { LIBXL_ERROR, domainInfo, type Dominfo } from './domains.js';
-import { qmpExecute } from './qmp.js';
+import { QmpSession, type QmpSessionOptions } from './qmp-session.js';
+import { strerror } from './strerror.js';
 import { LibxlError, domainType, watchUntil, xsRead } from './xs-util.js';
 
 /** libxl_error values used here (libxl_types.idl). */
@@ -49,20 +52,96 @@ export async function requestShutdown(ctx: LibxlContext, domid: number, cmd: PvC
   }
 }
 
-export type Trigger = 'power' | 'reset';
+/** libxl_trigger by value (libxl_types.idl); "unknown" (0) parses but no trigger has it. */
+export const TRIGGERS = ['unknown', 'power', 'sleep', 'nmi', 'init', 'reset', 's3resume'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
 
-/** libxl_send_trigger for the two buttons xl's -F uses: power is a domctl, reset goes to QEMU (qemu-xen). */
-export async function sendTrigger(ctx: LibxlContext, domid: number, trigger: Trigger): Promise<void> {
-  try {
-    if (trigger === 'reset' && (await xsRead(await ctx.xs(), `/libxl/${domid}/dm-version`))?.toLowerCase() === 'qemu_xen') {
-      await qmpExecute(domid, [{ execute: 'system_reset' }]);
-      return;
+/** libxl_trigger_from_string: the names above, case ignored; null for anything else. */
+export function triggerFromString(s: string): Trigger | null {
+  const l = s.toLowerCase();
+  return TRIGGERS.find((t) => t === l) ?? null;
+}
+
+/** The triggers libxl_send_trigger hands to XEN_DOMCTL_sendtrigger, by their domctl name. */
+const DOMCTL_TRIGGER: Partial<Record<Trigger, keyof typeof SENDTRIGGER>> = {
+  power: 'power', sleep: 'sleep', nmi: 'nmi', init: 'init', reset: 'reset',
+};
+
+/** HVM_PARAM_ACPI_S_STATE (params.h). */
+const HVM_PARAM_ACPI_S_STATE = 14;
+
+export interface TriggerOptions {
+  /** The QMP connection for s3resume (tests point it at a fake QEMU). */
+  qmp?: QmpSessionOptions;
+}
+
+/** libxl__device_model_version_running: absent means qemu-traditional; null for a value libxl cannot parse. */
+export async function dmVersionRunning(ctx: LibxlContext, domid: number): Promise<{ version: string | null; log: string | null }> {
+  const path = `/libxl/${domid}/dm-version`;
+  const v = await xsRead(await ctx.xs(), path);
+  if (v === null) return { version: 'qemu_xen_traditional', log: null };
+  const l = v.toLowerCase();
+  if (l === 'unknown' || l === 'qemu_xen_traditional' || l === 'qemu_xen') return { version: l, log: null };
+  return { version: null, log: `Domain ${domid}:fatal: ${path} contain a wrong value (${v})` };
+}
+
+/**
+ * domain_s3_resume: for an HVM guest, qemu-traditional has Xen put the
+ * guest's ACPI S state back to S0, qemu-xen is asked over QMP
+ * ("system_wakeup"); anything else is INVAL. Each failure ends with libxl's
+ * "failed, rc=" line.
+ */
+async function s3Resume(ctx: LibxlContext, domid: number, opts: TriggerOptions): Promise<void> {
+  const lines: string[] = [];
+  let rc: number = LIBXL_ERROR.INVAL;
+  const type = await domainType(ctx, domid);
+  if (type === null) lines.push(`unable to get domain type for domid=${domid}`);
+  if (type === 'hvm') {
+    const dm = await dmVersionRunning(ctx, domid);
+    if (dm.log) lines.push(dm.log);
+    if (dm.version === 'qemu_xen_traditional') {
+      try {
+        new BuildCalls(ctx.xc()).hvmSetParam(domid, HVM_PARAM_ACPI_S_STATE, 0);
+        return;
+      } catch (e) {
+        if (!(e instanceof PrivcmdError)) throw e;
+        lines.push(`Domain ${domid}:Send trigger 's3resume' failed: ${strerror(e.code)}`);
+        rc = LIBXL_ERROR.FAIL;
+      }
+    } else if (dm.version === 'qemu_xen') {
+      const qmp = new QmpSession(domid, opts.qmp);
+      try {
+        await qmp.send('system_wakeup');
+        return;
+      } catch (e) {
+        if (!(e instanceof LibxlError)) throw e;
+        if (e.message) lines.push(e.message);
+        rc = e.rc;
+      } finally {
+        qmp.close();
+      }
     }
-    ctx.xc().sendTrigger(domid, trigger);
+  }
+  lines.push(`Domain ${domid}:Send trigger 's3resume' failed, rc=${rc}`);
+  throw new LibxlError(lines.join('\n'), rc);
+}
+
+/**
+ * libxl_send_trigger: power, sleep, nmi, init and reset are
+ * XEN_DOMCTL_sendtrigger to `vcpu`; s3resume wakes the guest (above). A
+ * failure is a LibxlError whose message holds libxl's log lines.
+ */
+export async function sendTrigger(ctx: LibxlContext, domid: number, trigger: Trigger, vcpu = 0, opts: TriggerOptions = {}): Promise<void> {
+  if (trigger === 's3resume') return s3Resume(ctx, domid, opts);
+  const failed = (code: string, cause?: unknown) =>
+    new LibxlError(`Domain ${domid}:Send trigger '${trigger}' failed: ${strerror(code)}`, LIBXL_ERROR.FAIL, { cause });
+  const op = DOMCTL_TRIGGER[trigger];
+  if (op === undefined) throw failed('EINVAL'); // libxl's default case: errno EINVAL
+  try {
+    ctx.xc().sendTrigger(domid, op, vcpu >>> 0);
   } catch (e) {
-    if (e instanceof LibxlError) throw e;
-    const why = e instanceof PrivcmdError ? errnoMessage(e.code) : e instanceof Error ? e.message : String(e);
-    throw new LibxlError(`Domain ${domid}: sending trigger ${trigger}: ${why}`, LIBXL_ERROR.FAIL, { cause: e });
+    if (!(e instanceof PrivcmdError)) throw e;
+    throw failed(e.code, e);
   }
 }
 

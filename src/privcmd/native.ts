@@ -1,4 +1,5 @@
-// The only module that touches koffi. It is loaded on first use so that
+// The module that touches koffi for the hypercalls (fd-passing.ts is the
+// other one: sendmsg for QMP's add-fd). It is loaded on first use so that
 // commands which never reach the hypervisor (xl help) do not pay for it.
 // Addresses cross this boundary as bigint; libc is declared with uintptr_t
 // rather than pointer types so no koffi objects leak out.
