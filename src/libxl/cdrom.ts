@@ -24,6 +24,7 @@ import { deviceList, readSavedConfig, setDeviceList, writeSavedConfig } from './
 import { dmVersionRunning } from './shutdown.js';
 import { errnoCode, strerror } from './strerror.js';
 import { LibxlError, domainType, xsRead } from './xs-util.js';
+import { domainLogPrefix } from './errors.js';
 
 /** libxl_error values used here. */
 const ERR = { FAIL: LIBXL_ERROR.FAIL, INVAL: LIBXL_ERROR.INVAL, TIMEDOUT: -9, JSON_CONFIG_EMPTY: -16 } as const;
@@ -113,18 +114,18 @@ function settle(domid: number, disk: DeviceDisk, found: Backend, o: CdromOptions
   const bdom = disk.backend_domid;
   // The disk is a cdrom of an HVM guest here.
   if (v === '4.17') {
-    if (backend !== 'qdisk' && backend !== 'unknown') throw fail(`Domain ${domid}:Backend for CD devices on HVM guests must be Qdisk`);
+    if (backend !== 'qdisk' && backend !== 'unknown') throw fail(`${domainLogPrefix(domid)}Backend for CD devices on HVM guests must be Qdisk`);
     backend = 'qdisk';
   } else {
     if (backend === 'unknown') backend = 'qdisk';
-    if (backend !== 'qdisk' && backend !== 'phy') throw fail(`Domain ${domid}:Backend for CD devices on HVM guests must be Qdisk or Phy`);
+    if (backend !== 'qdisk' && backend !== 'phy') throw fail(`${domainLogPrefix(domid)}Backend for CD devices on HVM guests must be Qdisk or Phy`);
     if (format === 'empty' && backend === 'phy' && bdom === 0) {
       // LIBXL_STUBDOM_EMPTY_CDROM: phy needs a file even for an empty drive.
       pdevPath = `${o.runDir ?? XEN_RUN_DIR}/empty-cdrom.${domid}`;
       try {
         closeSync(openSync(pdevPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC, 0o400));
       } catch (e) {
-        throw fail(`Domain ${domid}:Failed to create empty cdrom "${pdevPath}": ${strerror(errnoCode(e))}`);
+        throw fail(`${domainLogPrefix(domid)}Failed to create empty cdrom "${pdevPath}": ${strerror(errnoCode(e))}`);
       }
     }
   }
@@ -196,7 +197,7 @@ async function savedConfig(path: string, domid: number): Promise<JMap> {
     return await readSavedConfig(path);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw fail('', ERR.JSON_CONFIG_EMPTY);
-    throw fail(`Domain ${domid}:failed to retrieve domain configuration`);
+    throw fail(`${domainLogPrefix(domid)}failed to retrieve domain configuration`);
   }
 }
 
@@ -215,25 +216,25 @@ export async function cdromInsert(ctx: LibxlContext, domid: number, disk: Device
   const xs = await ctx.xs();
   const type = await domainType(ctx, domid);
   if (type === null) throw fail(`unable to get domain type for domid=${domid}`);
-  if (type !== 'hvm') throw fail(`Domain ${domid}:cdrom-insert requires an HVM domain`, ERR.INVAL);
+  if (type !== 'hvm') throw fail(`${domainLogPrefix(domid)}cdrom-insert requires an HVM domain`, ERR.INVAL);
   const stubdom = atoi((await xsRead(xs, `/local/domain/${domid}/image/device-model-domid`)) ?? '0');
-  if (v === '4.17' && stubdom !== 0) throw fail(`Domain ${domid}:cdrom-insert doesn't work for stub domains`, ERR.INVAL);
+  if (v === '4.17' && stubdom !== 0) throw fail(`${domainLogPrefix(domid)}cdrom-insert doesn't work for stub domains`, ERR.INVAL);
   const dm = await dmVersionRunning(ctx, domid);
-  if (dm.version === null) throw fail(`${dm.log}\nDomain ${domid}:Cannot determine device model version`);
+  if (dm.version === null) throw fail(`${dm.log}\n${domainLogPrefix(domid)}Cannot determine device model version`);
   if (v !== '4.17' && stubdom !== 0) {
-    if (dm.version === 'qemu_xen_traditional') throw fail(`Domain ${domid}:cdrom-insert doesn't work for Mini-OS stubdoms`, ERR.INVAL);
-    throw fail(`Domain ${domid}:cdrom-insert with the device model in stub domain ${stubdom} is not supported by this xl`);
+    if (dm.version === 'qemu_xen_traditional') throw fail(`${domainLogPrefix(domid)}cdrom-insert doesn't work for Mini-OS stubdoms`, ERR.INVAL);
+    throw fail(`${domainLogPrefix(domid)}cdrom-insert with the device model in stub domain ${stubdom} is not supported by this xl`);
   }
 
   const found = (await diskList(ctx, domid, { log: opts.log })).find((d) => d.isCdrom && d.vdev === disk.vdev);
-  if (!found) throw fail(`Domain ${domid}:Virtual device not found`);
+  if (!found) throw fail(`${domainLogPrefix(domid)}Virtual device not found`);
   const d = settle(domid, disk, found.backend, opts);
   const info = await domainInfo(ctx, domid, { names: false });
   if (!info) throw fail(`unable to find domain info for domain ${domid}`);
   const cfgPath = userdataPath(domid, info.uuid, opts.libDir);
   const given = genStruct(device_disk, disk as unknown as Record<string, unknown>, v);
 
-  if (d.devid === -1) throw fail(`Domain ${domid}:Invalid or unsupported virtual disk identifier ${d.vdev}`, ERR.INVAL);
+  if (d.devid === -1) throw fail(`${domainLogPrefix(domid)}Invalid or unsupported virtual disk identifier ${d.vdev}`, ERR.INVAL);
   const kind = backendKind(d.backend, v);
   const bePath = `/local/domain/${d.backendDomid}/backend/${kind}/${domid}/${d.devid}`;
   const libxlPath = `/libxl/${domid}/device/vbd/${d.devid}`;
@@ -242,7 +243,7 @@ export async function cdromInsert(ctx: LibxlContext, domid: number, disk: Device
   /** The nodes both steps write, in one transaction, once the device is known to be there. */
   const writeNodes = (params: string, before?: () => Promise<void>) => xs.withTransaction(async (t) => {
     if ((await xsRead(t, `${libxlPath}/frontend`)) === null) {
-      throw fail(`Domain ${domid}:Internal error: ${libxlPath}/frontend does not exist`);
+      throw fail(`${domainLogPrefix(domid)}Internal error: ${libxlPath}/frontend does not exist`);
     }
     await before?.();
     for (const dir of [bePath, libxlPath]) {
@@ -261,13 +262,13 @@ export async function cdromInsert(ctx: LibxlContext, domid: number, disk: Device
     // Ejected: the drive is empty in xenstore.
     await writeNodes(v === '4.17' ? '' : d.pdevPath);
     const cfg = withDisk(await savedConfig(cfgPath, domid), given, d.vdev);
-    if (!(await dmActive(ctx, domid)) && needXenpvQemu(cfg)) throw fail(`Domain ${domid}:device model required but not running`);
+    if (!(await dmActive(ctx, domid)) && needXenpvQemu(cfg)) throw fail(`${domainLogPrefix(domid)}device model required but not running`);
     if (qmp && d.format !== 'empty') {
       let fd: number;
       try {
         fd = openSync(d.pdevPath, fsConstants.O_RDONLY);
       } catch (e) {
-        throw fail(`Domain ${domid}:Failed to open cdrom file ${d.pdevPath}: ${strerror(errnoCode(e))}`);
+        throw fail(`${domainLogPrefix(domid)}Failed to open cdrom file ${d.pdevPath}: ${strerror(errnoCode(e))}`);
       }
       let added: unknown;
       try {
@@ -293,7 +294,7 @@ export async function cdromInsert(ctx: LibxlContext, domid: number, disk: Device
   const qmp = dm.version === 'qemu_xen' ? new QmpSession(domid, opts.qmp) : null;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(fail(`Domain ${domid}:cdrom insertion timed out`, ERR.TIMEDOUT)), opts.timeoutMs ?? HOTPLUG_TIMEOUT_MS);
+    timer = setTimeout(() => reject(fail(`${domainLogPrefix(domid)}cdrom insertion timed out`, ERR.TIMEDOUT)), opts.timeoutMs ?? HOTPLUG_TIMEOUT_MS);
   });
   const work = run();
   work.catch(() => undefined); // after a timeout its own failure is nobody's business

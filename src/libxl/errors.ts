@@ -12,3 +12,6 @@ export class XlError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** libxl__logv's "Domain N:" prefix, which it gives only guest domids (1..DOMID_FIRST_RESERVED-1), not dom0. */
+export const domainLogPrefix = (domid: number): string => (domid > 0 && domid < 0x7ff0 ? `Domain ${domid}:` : '');

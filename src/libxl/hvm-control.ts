@@ -17,6 +17,7 @@ import { LIBXL_ERROR } from './domains.js';
 import { QmpSession, QMP_ERROR, type QmpSessionOptions } from './qmp-session.js';
 import { errnoCode, strerror } from './strerror.js';
 import { LibxlError, xsRead } from './xs-util.js';
+import { domainLogPrefix } from './errors.js';
 
 const fail = (message: string, rc: number): LibxlError => new LibxlError(message, rc);
 
@@ -27,7 +28,7 @@ export async function qemuMonitorCommand(domid: number, commandLine: string, opt
   const qmp = new QmpSession(domid, opts);
   try {
     const r = await qmp.send('human-monitor-command', { 'command-line': commandLine });
-    if (typeof r !== 'string') throw fail(`Domain ${domid}:Response has unexpected format`, QMP_ERROR.QEMU_API);
+    if (typeof r !== 'string') throw fail(`${domainLogPrefix(domid)}Response has unexpected format`, QMP_ERROR.QEMU_API);
     return r;
   } finally {
     qmp.close();
@@ -54,7 +55,7 @@ export async function vncviewerCommand(ctx: LibxlContext, domid: number, autopas
   const xs = await ctx.xs();
   const base = `/local/domain/${domid}/console`;
   const port = await xsRead(xs, `${base}/vnc-port`);
-  if (port === null) throw fail(`Domain ${domid}:Cannot get vnc-port`, LIBXL_ERROR.FAIL);
+  if (port === null) throw fail(`${domainLogPrefix(domid)}Cannot get vnc-port`, LIBXL_ERROR.FAIL);
   const listen = (await xsRead(xs, `${base}/vnc-listen`)) ?? 'localhost';
   const password = autopass ? await xsRead(xs, `${base}/vnc-pass`) : null;
   const file = env.VNCVIEWER ?? 'vncviewer';
@@ -76,7 +77,7 @@ function passwordFile(domid: number, password: string): number {
       fd = openSync(name, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
     } catch (e) {
       if (errnoCode(e) === 'EEXIST' && tries < 100) continue;
-      throw fail(`Domain ${domid}:mkstemp /tmp/vncautopass.XXXXXX failed: ${strerror(errnoCode(e))}`, LIBXL_ERROR.FAIL);
+      throw fail(`${domainLogPrefix(domid)}mkstemp /tmp/vncautopass.XXXXXX failed: ${strerror(errnoCode(e))}`, LIBXL_ERROR.FAIL);
     }
     try {
       unlinkSync(name);
@@ -84,7 +85,7 @@ function passwordFile(domid: number, password: string): number {
       writeSync(fd, password, 0);
     } catch (e) {
       closeSync(fd);
-      throw fail(`Domain ${domid}:writing vnc password to ${name} failed: ${strerror(errnoCode(e))}`, LIBXL_ERROR.FAIL);
+      throw fail(`${domainLogPrefix(domid)}writing vnc password to ${name} failed: ${strerror(errnoCode(e))}`, LIBXL_ERROR.FAIL);
     }
     return fd;
   }

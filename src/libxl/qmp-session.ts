@@ -13,6 +13,7 @@ import { LIBXL_ERROR } from './domains.js';
 import { qmpSocketPath } from './qmp.js';
 import { errnoCode, strerror } from './strerror.js';
 import { LibxlError } from './xs-util.js';
+import { domainLogPrefix } from './errors.js';
 
 /** libxl_error values of the QMP layer (libxl_types.idl). */
 export const QMP_ERROR = {
@@ -73,7 +74,7 @@ export class QmpSession {
   }
 
   private line(m: string): string {
-    return `Domain ${this.domid}:${m}`;
+    return `${domainLogPrefix(this.domid)}${m}`;
   }
 
   /** A failure of the connection itself: libxl adds its closing line and drops the connection. */

@@ -12,6 +12,7 @@ import { LIBXL_ERROR, domainInfo, type Dominfo } from './domains.js';
 import { QmpSession, type QmpSessionOptions } from './qmp-session.js';
 import { strerror } from './strerror.js';
 import { LibxlError, domainType, watchUntil, xsRead } from './xs-util.js';
+import { domainLogPrefix } from './errors.js';
 
 /** libxl_error values used here (libxl_types.idl). */
 export const SHUTDOWN_ERROR = { GUEST_TIMEDOUT: -8, TIMEDOUT: -9, NOPARAVIRT: -10 } as const;
@@ -82,7 +83,7 @@ export async function dmVersionRunning(ctx: LibxlContext, domid: number): Promis
   if (v === null) return { version: 'qemu_xen_traditional', log: null };
   const l = v.toLowerCase();
   if (l === 'unknown' || l === 'qemu_xen_traditional' || l === 'qemu_xen') return { version: l, log: null };
-  return { version: null, log: `Domain ${domid}:fatal: ${path} contain a wrong value (${v})` };
+  return { version: null, log: `${domainLogPrefix(domid)}fatal: ${path} contain a wrong value (${v})` };
 }
 
 /**
@@ -105,7 +106,7 @@ async function s3Resume(ctx: LibxlContext, domid: number, opts: TriggerOptions):
         return;
       } catch (e) {
         if (!(e instanceof PrivcmdError)) throw e;
-        lines.push(`Domain ${domid}:Send trigger 's3resume' failed: ${strerror(e.code)}`);
+        lines.push(`${domainLogPrefix(domid)}Send trigger 's3resume' failed: ${strerror(e.code)}`);
         rc = LIBXL_ERROR.FAIL;
       }
     } else if (dm.version === 'qemu_xen') {
@@ -122,7 +123,7 @@ async function s3Resume(ctx: LibxlContext, domid: number, opts: TriggerOptions):
       }
     }
   }
-  lines.push(`Domain ${domid}:Send trigger 's3resume' failed, rc=${rc}`);
+  lines.push(`${domainLogPrefix(domid)}Send trigger 's3resume' failed, rc=${rc}`);
   throw new LibxlError(lines.join('\n'), rc);
 }
 
@@ -134,7 +135,7 @@ async function s3Resume(ctx: LibxlContext, domid: number, opts: TriggerOptions):
 export async function sendTrigger(ctx: LibxlContext, domid: number, trigger: Trigger, vcpu = 0, opts: TriggerOptions = {}): Promise<void> {
   if (trigger === 's3resume') return s3Resume(ctx, domid, opts);
   const failed = (code: string, cause?: unknown) =>
-    new LibxlError(`Domain ${domid}:Send trigger '${trigger}' failed: ${strerror(code)}`, LIBXL_ERROR.FAIL, { cause });
+    new LibxlError(`${domainLogPrefix(domid)}Send trigger '${trigger}' failed: ${strerror(code)}`, LIBXL_ERROR.FAIL, { cause });
   const op = DOMCTL_TRIGGER[trigger];
   if (op === undefined) throw failed('EINVAL'); // libxl's default case: errno EINVAL
   try {
