@@ -20,6 +20,7 @@ const versions = flag('--xen') ? xenArg.split(',') : ['4.17', '4.20'];
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
+const failures = [];
 
 function step(title, cmd, args, env = {}) {
   process.stdout.write(`\n==> ${title}\n`);
@@ -47,6 +48,18 @@ function vitest(title, config, reportName, env) {
   // A suite whose setup failed reports its files as failed but counts no failed test: count it once.
   if (!r.success && r.numFailedTests === 0) totals.failed++;
   if (r.numTotalTests === 0) problems.push(`${title}: ran no test`);
+  // Name each failure again at the end: CI keeps only the tail of the output.
+  for (const file of r.testResults ?? []) {
+    const rel = path.relative(root, file.name);
+    const failedTests = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
+    if (!failedTests.length && file.status === 'failed') failures.push(`${title}: ${rel}: ${firstLine(file.message)}`);
+    for (const a of failedTests) failures.push(`${title}: ${rel} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+  }
+}
+
+function firstLine(text) {
+  const line = String(text ?? '').split('\n').find((l) => l.trim()) ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
 if (!flag('--lab-only')) {
@@ -67,6 +80,7 @@ if (!flag('--unit-only')) {
 }
 
 process.stdout.write('\n');
+for (const f of failures) process.stdout.write(`failed: ${f}\n`);
 for (const p of problems) process.stdout.write(`problem: ${p}\n`);
 process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 process.exitCode = problems.length || totals.failed ? 1 : 0;
