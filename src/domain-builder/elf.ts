@@ -1,7 +1,9 @@
-// ELF64 kernels with Xen notes: the program headers to load and the
+// ELF images with Xen notes: the program headers to load and the
 // XEN_ELFNOTE_* values (elfnote.h), turned into the layout parameters libelf
 // computes (libelf-dominfo.c elf_xen_addr_calc_check): virt_base,
 // virt_kstart/kend, entry, hypercall page, p2m base, unmapped initrd.
+// Kernels are ELF64 x86-64; hvmloader is ELF32 i386. One parser reads both,
+// the classes differing only in where the header fields sit and how wide they are.
 
 export class KernelFormatError extends Error {}
 
@@ -34,7 +36,7 @@ const BY_NUMBER = new Map<number, [NoteName, 'num' | 'str']>(
 export interface LoadSegment { paddr: bigint; offset: number; filesz: number; memsz: number }
 
 export interface XenElf {
-  /** ELFCLASS64 x86-64 only for now. */
+  /** e_machine: EM_X86_64 from parseElf, EM_386 from parseElf32. */
   machine: number;
   entry: bigint;
   segments: LoadSegment[];
@@ -45,7 +47,27 @@ export interface XenElf {
 
 const PT_LOAD = 1;
 const PT_NOTE = 4;
+const EM_386 = 3;
 const EM_X86_64 = 62;
+
+/**
+ * Where each class keeps what we read (elf.h Elf{32,64}_Ehdr/_Phdr): `word` is
+ * the width of e_entry, e_phoff and the p_* fields below; e_machine (18) and
+ * p_type (0, 4 bytes) sit alike in both. The error texts differ per class.
+ */
+const ELF_CLASSES = {
+  64: {
+    ident: 2, machine: EM_X86_64, badClass: 'not a 64-bit little-endian ELF image', arch: 'x86-64',
+    word: 8, entryAt: 24, phoffAt: 32, phentsizeAt: 54, phnumAt: 56,
+    p: { offset: 8, paddr: 24, filesz: 32, memsz: 40 },
+  },
+  32: {
+    ident: 1, machine: EM_386, badClass: 'ELF image is not 32bit', arch: 'i386',
+    word: 4, entryAt: 24, phoffAt: 28, phentsizeAt: 42, phnumAt: 44,
+    p: { offset: 4, paddr: 12, filesz: 16, memsz: 20 },
+  },
+} as const;
+type ElfClass = (typeof ELF_CLASSES)[keyof typeof ELF_CLASSES];
 
 export function isElf(b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
@@ -87,26 +109,27 @@ function readNotes(b: Buffer, start: number, end: number, into: XenElf['notes'])
   }
 }
 
-export function parseElf(input: Uint8Array): XenElf {
+function parseElfClass(input: Uint8Array, c: ElfClass): XenElf {
   const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (!isElf(b)) throw new KernelFormatError('not an ELF image');
-  if (b[4] !== 2 || b[5] !== 1) throw new KernelFormatError('not a 64-bit little-endian ELF image');
+  if (b[4] !== c.ident || b[5] !== 1) throw new KernelFormatError(c.badClass);
   const machine = b.readUInt16LE(18);
-  if (machine !== EM_X86_64) throw new KernelFormatError(`ELF machine ${machine} is not x86-64`);
-  const entry = b.readBigUInt64LE(24);
-  const phoff = Number(b.readBigUInt64LE(32));
-  const phentsize = b.readUInt16LE(54);
-  const phnum = b.readUInt16LE(56);
+  if (machine !== c.machine) throw new KernelFormatError(`ELF machine ${machine} is not ${c.arch}`);
+  const word = (off: number): bigint => (c.word === 8 ? b.readBigUInt64LE(off) : BigInt(b.readUInt32LE(off)));
+  const entry = word(c.entryAt);
+  const phoff = Number(word(c.phoffAt));
+  const phentsize = b.readUInt16LE(c.phentsizeAt);
+  const phnum = b.readUInt16LE(c.phnumAt);
   if (phoff + phnum * phentsize > b.length) throw new KernelFormatError('ELF program headers are truncated');
   const segments: LoadSegment[] = [];
   const notes: XenElf['notes'] = {};
   for (let i = 0; i < phnum; i++) {
     const p = phoff + i * phentsize;
     const type = b.readUInt32LE(p);
-    const offset = Number(b.readBigUInt64LE(p + 8));
-    const paddr = b.readBigUInt64LE(p + 24);
-    const filesz = Number(b.readBigUInt64LE(p + 32));
-    const memsz = Number(b.readBigUInt64LE(p + 40));
+    const offset = Number(word(p + c.p.offset));
+    const paddr = word(p + c.p.paddr);
+    const filesz = Number(word(p + c.p.filesz));
+    const memsz = Number(word(p + c.p.memsz));
     if (offset + filesz > b.length) throw new KernelFormatError('ELF segment runs past the end of the file');
     if (type === PT_LOAD && memsz > 0) segments.push({ paddr, offset, filesz, memsz });
     if (type === PT_NOTE) readNotes(b, offset, offset + filesz, notes);
@@ -117,7 +140,10 @@ export function parseElf(input: Uint8Array): XenElf {
   return { machine, entry, segments, pstart, pend, notes };
 }
 
-const EM_386 = 3;
+/** A 64-bit x86-64 kernel. */
+export function parseElf(input: Uint8Array): XenElf {
+  return parseElfClass(input, ELF_CLASSES[64]);
+}
 
 /**
  * A 32-bit x86 ELF such as hvmloader: the loadable segments at their
@@ -125,33 +151,7 @@ const EM_386 = 3;
  * notes or not).
  */
 export function parseElf32(input: Uint8Array): XenElf {
-  const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  if (!isElf(b)) throw new KernelFormatError('not an ELF image');
-  if (b[4] !== 1 || b[5] !== 1) throw new KernelFormatError('ELF image is not 32bit');
-  const machine = b.readUInt16LE(18);
-  if (machine !== EM_386) throw new KernelFormatError(`ELF machine ${machine} is not i386`);
-  const entry = BigInt(b.readUInt32LE(24));
-  const phoff = b.readUInt32LE(28);
-  const phentsize = b.readUInt16LE(42);
-  const phnum = b.readUInt16LE(44);
-  if (phoff + phnum * phentsize > b.length) throw new KernelFormatError('ELF program headers are truncated');
-  const segments: LoadSegment[] = [];
-  const notes: XenElf['notes'] = {};
-  for (let i = 0; i < phnum; i++) {
-    const p = phoff + i * phentsize;
-    const type = b.readUInt32LE(p);
-    const offset = b.readUInt32LE(p + 4);
-    const paddr = BigInt(b.readUInt32LE(p + 12));
-    const filesz = b.readUInt32LE(p + 16);
-    const memsz = b.readUInt32LE(p + 20);
-    if (offset + filesz > b.length) throw new KernelFormatError('ELF segment runs past the end of the file');
-    if (type === PT_LOAD && memsz > 0) segments.push({ paddr, offset, filesz, memsz });
-    if (type === PT_NOTE) readNotes(b, offset, offset + filesz, notes);
-  }
-  if (segments.length === 0) throw new KernelFormatError('ELF image has nothing to load');
-  const pstart = segments.reduce((m, s) => (s.paddr < m ? s.paddr : m), segments[0].paddr);
-  const pend = segments.reduce((m, s) => (s.paddr + BigInt(s.memsz) > m ? s.paddr + BigInt(s.memsz) : m), 0n);
-  return { machine, entry, segments, pstart, pend, notes };
+  return parseElfClass(input, ELF_CLASSES[32]);
 }
 
 export const UNSET = -1n;
