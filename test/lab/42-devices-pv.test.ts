@@ -6,7 +6,7 @@
 // the create in one line with the script's words and leaves nothing behind;
 // devices attached and detached at runtime are seen by both toolstacks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh, domainTree, guestConsole, savedConfig, waitFor } from './lab.js';
+import { XEN, dom0, dom0ok, dom0sh, domainTree, guestConsole, leftovers, savedConfig, waitFor } from './lab.js';
 
 const OURS = 'dev-ours';
 const THEIRS = 'dev-c';
@@ -33,12 +33,8 @@ async function userdata(name: string): Promise<string> {
 const normaliseDevices = (text: string): string =>
   text.replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC').replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img');
 
-/** What a domain may leave in dom0: loop devices, vifs in the bridge, backend nodes. */
-async function dom0Leftovers(): Promise<string> {
-  const r = await dom0sh(`losetup -a; brctl show xenbr0 | awk 'NR>1 {print $NF}' | grep vif; \
-for k in vbd vif qdisk; do xenstore-list /local/domain/0/backend/$k 2>/dev/null | sed "s/^/backend $k /"; done; true`);
-  return r.stdout.trim();
-}
+/** The backends whose nodes a domain may leave in dom0 (lab.ts leftovers: with loop devices and vifs in the bridge). */
+const BACKENDS = ['vbd', 'vif', 'qdisk'];
 
 async function destroyIfThere(name: string): Promise<void> {
   await dom0sh(`xl domid ${name} >/dev/null 2>&1 && xl destroy ${name}; true`);
@@ -67,7 +63,7 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
   });
 
   it('the guest reads its disk and has eth0; vif in xenbr0; the tree and saved config equal the C xl\'s; destroy leaves nothing', async () => {
-    expect(await dom0Leftovers()).toBe('');
+    expect(await leftovers(BACKENDS)).toBe('');
     await dom0sh(`rm -f /var/log/xen/console/guest-${OURS}.log`);
     const r = await dom0([OUR_XL, 'create', '-p', CFG, `name="${OURS}"`], 400);
     expect(r.code, r.stderr).toBe(0);
@@ -96,7 +92,7 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
     expect(nets).toMatch(new RegExp(`^0\\s+0\\s+${mac}\\s+0\\s+4\\s+`, 'm'));
 
     await dom0ok([OUR_XL, 'destroy', OURS]);
-    expect(await dom0Leftovers()).toBe('');
+    expect(await leftovers(BACKENDS)).toBe('');
     for (const p of [`/local/domain/${domid}`, `/libxl/${domid}`]) expect((await dom0sh(`xenstore-ls ${p}`)).code, p).not.toBe(0);
   }, 900_000);
 
@@ -144,7 +140,7 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
     expect(await dom0ok(['brctl', 'show', 'xenbr0'])).not.toContain(`vif${domid}.`);
 
     await dom0ok([OUR_XL, 'destroy', HOT]);
-    expect(await dom0Leftovers()).toBe('');
+    expect(await leftovers(BACKENDS)).toBe('');
   }, 900_000);
 
   it('a failing vif script: one-line error with its stderr, exit 1, the disk set up alongside is taken down, nothing left', async () => {
@@ -158,7 +154,7 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
     expect(error[0]).toMatch(/adding devices for domain 'dev-fail': network interface 0: \/tmp\/vif-fail online type_if=vif failed \(exit status 1\)/);
     expect(error[0]).toContain('vif-fail: bridge xenbr9 does not exist');
     expect(await dom0ok(['xl', 'list'])).not.toContain(FAIL);
-    expect(await dom0Leftovers()).toBe('');
+    expect(await leftovers(BACKENDS)).toBe('');
     expect((await dom0sh(`xenstore-ls /local/domain | grep -c '"${FAIL}"'`)).stdout.trim()).toBe('0');
     expect((await dom0sh('ls /var/lib/xen/ | grep -c "userdata-d\.[1-9]"')).stdout.trim()).toBe('0');
   }, 600_000);
@@ -173,7 +169,7 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
     expect(took).toBeLessThan(200);
     expect((await dom0sh('pgrep -f vif-hang')).code).not.toBe(0);
     expect(await dom0ok(['xl', 'list'])).not.toContain(FAIL);
-    expect(await dom0Leftovers()).toBe('');
+    expect(await leftovers(BACKENDS)).toBe('');
   }, 600_000);
 
   it('a missing disk image fails before any domain is made', async () => {
@@ -181,6 +177,6 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('disk xvda: failed to stat /lab/guests/nope.img: No such file or directory');
     expect(await dom0ok(['xl', 'list'])).not.toContain(FAIL);
-    expect(await dom0Leftovers()).toBe('');
+    expect(await leftovers(BACKENDS)).toBe('');
   }, 600_000);
 });

@@ -86,6 +86,16 @@ export async function savedConfig(name: string): Promise<string> {
   return r.stdout.replace(/"uuid": "[^"]*"/, '"uuid": "UUID"').replace(`"${name}"`, '"NAME"');
 }
 
+/**
+ * What guests may leave in dom0, one item a line, '' when nothing: loop devices (losetup -a), vifs in xenbr0, and the
+ * domains under /local/domain/0/backend/<kind> for each of `backendKinds`, as "backend <kind> <domid>".
+ */
+export async function leftovers(backendKinds: string[]): Promise<string> {
+  const r = await dom0sh(`losetup -a; brctl show xenbr0 | awk 'NR>1 {print $NF}' | grep vif; \
+for k in ${backendKinds.join(' ')}; do xenstore-list /local/domain/0/backend/$k 2>/dev/null | sed "s/^/backend $k /"; done; true`);
+  return r.stdout.trim();
+}
+
 /** Destroy every guest with the C xl (cleanup between tests). */
 export async function destroyAllGuests(): Promise<void> {
   await dom0sh(`for id in $(xl list | awk 'NR > 2 { print $2 }'); do xl destroy "$id"; done`);

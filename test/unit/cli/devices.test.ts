@@ -7,25 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Target } from '../../../src/cli/types.js';
-import type { LibxlContext } from '../../../src/libxl/context.js';
 import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
 import { XlError } from '../../../src/libxl/errors.js';
 import { putDisk, putNic } from '../libxl/device-nodes.js';
 import { fakeHost, type FakeHost } from '../libxl/fakes.js';
 import { runMain } from './capture.js';
+import { releaseHost, useHost } from './fake-context.js';
 
-const current = vi.hoisted(() => ({ ctx: null as LibxlContext | null }));
-vi.mock('../../../src/libxl/context.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../src/libxl/context.js')>();
-  return {
-    ...real,
-    openContext: (o?: Parameters<typeof real.openContext>[0]) => {
-      const ctx = current.ctx;
-      if (!ctx) return real.openContext(o);
-      return { xc: () => ctx.xc(), xs: () => ctx.xs(), close: async () => undefined };
-    },
-  };
-});
+vi.mock('../../../src/libxl/context.js', async (importOriginal) => (await import('./fake-context.js')).contextModule(importOriginal));
 
 const devices = vi.hoisted(() => ({
   attachDisk: vi.fn(async (_ctx: unknown, _domid: number, _disk: Record<string, unknown>) => ({ devid: 51728 })),
@@ -47,8 +36,7 @@ beforeAll(() => {
 afterAll(() => rmSync(confDir, { recursive: true, force: true }));
 
 beforeEach(async () => {
-  host = await fakeHost([{ domid: 0, name: 'Domain-0' }, { domid: 5, name: 'g' }, { domid: 6, name: 'h' }]);
-  current.ctx = host.ctx;
+  host = useHost(await fakeHost([{ domid: 0, name: 'Domain-0' }, { domid: 5, name: 'g' }, { domid: 6, name: 'h' }]));
   putDisk(host.xsd, { domid: 5 });
   putNic(host.xsd, { domid: 5 });
   // an empty xl.conf unless a test writes one
@@ -57,9 +45,7 @@ beforeEach(async () => {
   for (const f of Object.values(devices)) f.mockClear();
 });
 afterEach(async () => {
-  vi.unstubAllEnvs();
-  current.ctx = null;
-  await host?.close();
+  await releaseHost();
   host = undefined;
 });
 

@@ -9,7 +9,6 @@ import {
 import { clockTime, uptimeLine, uptimeToString } from '../../../src/cli/commands/uptime.js';
 import { HEADER, formatCpumap, toFloat32, vcpuLine, vcpuSeconds } from '../../../src/cli/commands/vcpu-list.js';
 import type { Target } from '../../../src/cli/types.js';
-import type { LibxlContext } from '../../../src/libxl/context.js';
 import type { HostPhysInfo } from '../../../src/libxl/host-info.js';
 import { isStubdomTarget, listVms, strtoulU32, vmStartTime } from '../../../src/libxl/uptime.js';
 import type { VersionInfo } from '../../../src/privcmd/info.js';
@@ -18,21 +17,10 @@ import { XenStore } from '../../../src/xenstore-client/client.js';
 import { FakeXen, type FakeDomain, type FakeXenConfig } from '../privcmd/fake-xen.js';
 import { FakeXenstored } from '../xenstore-client/fake-xenstored.js';
 import { runMain } from './capture.js';
+import { current, releaseHost, useHost } from './fake-context.js';
 
 // Commands open their libxl context through openContext(); hand them ours.
-const current = vi.hoisted(() => ({ ctx: null as LibxlContext | null }));
-vi.mock('../../../src/libxl/context.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../src/libxl/context.js')>();
-  return {
-    ...real,
-    openContext: (o?: Parameters<typeof real.openContext>[0]) => {
-      const ctx = current.ctx;
-      if (!ctx) return real.openContext(o);
-      // Commands close their context; the test closes the fake host itself.
-      return { xc: () => ctx.xc(), xs: () => ctx.xs(), close: async () => undefined };
-    },
-  };
-});
+vi.mock('../../../src/libxl/context.js', async (importOriginal) => (await import('./fake-context.js')).contextModule(importOriginal));
 
 const T17: Target = { xen: '4.17', arch: 'x86', source: 'env' };
 const T20: Target = { xen: '4.20', arch: 'x86', source: 'env' };
@@ -263,13 +251,12 @@ const DOMS: FakeDomain[] = [
   { domid: 6, flags: F.paused, maxVcpuId: 0xffffffff },
 ];
 
-let xsd: FakeXenstored | undefined;
 let xen: FakeXen;
 
 async function host(cfg: Partial<FakeXenConfig> = {}): Promise<void> {
   const { openContext } = await vi.importActual<typeof import('../../../src/libxl/context.js')>('../../../src/libxl/context.js');
   xen = new FakeXen({ major: 4, minor: 17, domctlVersion: 0x15, sysctlVersion: 0x15, domains: DOMS, ...cfg });
-  xsd = new FakeXenstored();
+  const xsd = new FakeXenstored();
   const socket = await xsd.listen();
   xsd.put('/local/domain/0/name', 'Domain-0');
   xsd.put('/local/domain/4/name', 'web');
@@ -277,19 +264,22 @@ async function host(cfg: Partial<FakeXenConfig> = {}): Promise<void> {
   xsd.put('/vm/00010203-0405-0607-0809-0a0b0c0d0e0f/start_time', '1699990000.42');
   xsd.put('/local/domain/6/name', 'web-dm');
   xsd.put('/local/domain/6/target', '4');
-  current.ctx = openContext({ openXc: () => XenCtrl.open({ transport: xen }), connectXs: () => XenStore.connect({ path: socket }) });
+  const ctx = openContext({ openXc: () => XenCtrl.open({ transport: xen }), connectXs: () => XenStore.connect({ path: socket }) });
+  useHost({
+    ctx,
+    async close() {
+      await ctx.close();
+      await xsd.close();
+    },
+  });
 }
 
 beforeEach(() => {
   vi.stubEnv('XL_XEN_VERSION', '4.17');
 });
 afterEach(async () => {
-  vi.unstubAllEnvs();
   vi.restoreAllMocks();
-  await current.ctx?.close();
-  current.ctx = null;
-  await xsd?.close();
-  xsd = undefined;
+  await releaseHost();
 });
 
 describe('xl info run', () => {

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Target } from '../../../src/cli/types.js';
 import { renderJson, type JNode } from '../../../src/config-parser/index.js';
-import type { LibxlContext } from '../../../src/libxl/context.js';
 import { PrivcmdError } from '../../../src/privcmd/errors.js';
 import { putDisk } from '../libxl/device-nodes.js';
 import { FakeQemu } from '../libxl/fake-qemu.js';
 import { fakeHost, uuidBytes, type FakeHost } from '../libxl/fakes.js';
 import { runMain } from './capture.js';
+import { releaseHost, useHost } from './fake-context.js';
 
 // libxl's run and lib directories, where our xl looks for QMP sockets and saved configs.
 const dirs = vi.hoisted(() => ({ root: `${process.env.TMPDIR ?? '/tmp'}/xl-hvm-cli-${process.pid}` }));
@@ -26,18 +26,7 @@ vi.mock('../../../src/libxl/paths.js', async (importOriginal) => {
   };
 });
 
-const current = vi.hoisted(() => ({ ctx: null as LibxlContext | null }));
-vi.mock('../../../src/libxl/context.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../src/libxl/context.js')>();
-  return {
-    ...real,
-    openContext: (o?: Parameters<typeof real.openContext>[0]) => {
-      const ctx = current.ctx;
-      if (!ctx) return real.openContext(o);
-      return { xc: () => ctx.xc(), xs: () => ctx.xs(), close: async () => undefined };
-    },
-  };
-});
+vi.mock('../../../src/libxl/context.js', async (importOriginal) => (await import('./fake-context.js')).contextModule(importOriginal));
 
 const T17: Target = { xen: '4.17', arch: 'x86', source: 'env' };
 const T20: Target = { xen: '4.20', arch: 'x86', source: 'env' };
@@ -56,12 +45,11 @@ beforeAll(() => fs.mkdirSync(dirs.root, { recursive: true }));
 afterAll(() => fs.rmSync(dirs.root, { recursive: true, force: true }));
 
 beforeEach(async () => {
-  host = await fakeHost([
+  host = useHost(await fakeHost([
     { domid: 0, name: 'Domain-0' },
     { domid: 5, name: 'g', flags: HVM, handle: uuidBytes(5) },
     { domid: 7, name: 'p', handle: uuidBytes(7) },
-  ]);
-  current.ctx = host.ctx;
+  ]));
   const x = host.xsd;
   x.put('/libxl/5/type', 'hvm');
   x.put('/libxl/5/dm-version', 'qemu_xen');
@@ -85,9 +73,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  vi.unstubAllEnvs();
-  current.ctx = null;
-  await host?.close();
+  await releaseHost();
   await qemu?.close();
   host = qemu = undefined;
 });
