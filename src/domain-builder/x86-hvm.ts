@@ -9,22 +9,17 @@
 // boot vcpu at hvmloader's entry, the grant entries. The device model itself
 // is started by src/libxl.
 //
-// Not wired into xl create yet: the device model spawn and the HVM xenstore
-// nodes come next.
 
 import type { BuildCalls } from '../privcmd/build-calls.js';
-import {
-  E820, GNTTAB_RESERVED, HVM_BUILD_PARAM, HVM_MEMMAP_ENTRY, HVM_MODLIST_ENTRY, HVM_START_INFO, HVM_START_MAGIC,
-  MAX_GUEST_CMDLINE,
-} from '../privcmd/build-abi.js';
+import { E820, HVM_MEMMAP_ENTRY, HVM_MODLIST_ENTRY, HVM_START_INFO, MAX_GUEST_CMDLINE } from '../privcmd/build-abi.js';
 import { defineStruct, encode } from '../privcmd/layout.js';
-import { loadSegments, uncoveredRanges, type XenElf } from './elf.js';
+import { type XenElf } from './elf.js';
 import { LayoutError, PAGE_SHIFT, PAGE_SIZE } from './layout.js';
 import { BuildStepError, buildStep } from './x86-pv.js';
 import {
-  FOUR_GB, MODULE_MAX, NR_SPECIAL_PAGES, SPECIAL, guestPages, populateRange, seedGrantTable, setBootVcpu, specialPfn,
-  type E820Entry,
-} from './x86-pvh.js';
+  FOUR_GB, MODULE_MAX, allocSpecialPages, guestPages, loadElfPages, populateRam, specialPfn, startGuest,
+  writeStartInfo, type E820Entry,
+} from './hvm-container.js';
 
 /** HVM_BELOW_4G_MMIO_START (hvm/e820.h): the default hole is the top 256 MiB below 4 GiB. */
 export const HVM_BELOW_4G_MMIO_START = 0xf0000000n;
@@ -167,89 +162,31 @@ export async function buildHvm(bc: BuildCalls, input: HvmBuildInput): Promise<Hv
     memKb: input.memKb, mmioHoleKb: input.mmioHoleKb, firmware: fw.elf, systemFirmwareBytes: input.systemFirmware?.length ?? null,
   }));
 
-  // meminit_hvm: the VGA hole stays empty.
-  const targetPages = Math.floor(input.targetKb / 4);
-  if (input.claim) await step('claim pages', () => bc.claimPages(domid, targetPages - VGA_HOLE.pages));
-  await step('populate physmap', () => {
-    bc.populatePhysmap(domid, Array.from({ length: VGA_HOLE.start }, (_, i) => BigInt(i)));
-    populateRange(bc, domid, BigInt(VGA_HOLE.start + VGA_HOLE.pages), layout.lowmemEnd >> BigInt(PAGE_SHIFT));
-    if (layout.highmemEnd) populateRange(bc, domid, FOUR_GB >> BigInt(PAGE_SHIFT), layout.highmemEnd >> BigInt(PAGE_SHIFT));
-  });
-  if (input.claim) await step('cancel claim', () => bc.claimPages(domid, 0));
+  await populateRam(bc, domid, step, { ...layout, targetKb: input.targetKb, claim: input.claim, vgaHole: VGA_HOLE });
   await step('memory map', () => bc.setMemoryMap(domid, layout.e820));
 
   const withPages = guestPages(bc, domid);
-  await step('load firmware', () => withPages(layout.firmware.pfn, layout.firmware.pages, (b) => {
-    for (const [from, to] of uncoveredRanges(fw.elf, b.length)) b.fill(0, from, to);
-    loadSegments(fw.elf, fw.image, b);
-  }));
+  await step('load firmware', () => loadElfPages(withPages, layout.firmware, fw.elf, fw.image));
   const sys = layout.systemFirmware;
   if (sys && input.systemFirmware) {
     await step('load system firmware', () => withPages(sys.pfn, sys.pages, (b) => { b.fill(0, input.systemFirmware!.copy(b)); }));
   }
+  await step('special pages', () => allocSpecialPages(bc, domid, withPages, NR_IOREQ_SERVER_PAGES));
 
-  // alloc_magic_pages_hvm with a device model: the special pages, then the ioreq server pages below them.
-  await step('special pages', () => {
-    bc.populatePhysmap(domid, Array.from({ length: NR_SPECIAL_PAGES + NR_IOREQ_SERVER_PAGES }, (_, i) => BigInt(ioreqServerPfn(0) + i)));
-    withPages(ioreqServerPfn(0), NR_SPECIAL_PAGES + NR_IOREQ_SERVER_PAGES, (b) => {
-      b.fill(0);
-      const identAt = (NR_IOREQ_SERVER_PAGES + SPECIAL.identPt) * PAGE_SIZE;
-      for (let i = 0; i < PAGE_SIZE / 4; i++) b.writeUInt32LE(((i << 22) | 0xe7) >>> 0, identAt + i * 4);
-    });
-    const P = HVM_BUILD_PARAM;
-    const params: [number, bigint][] = [
-      [P.store_pfn, BigInt(specialPfn(SPECIAL.xenstore))],
-      [P.bufioreq_pfn, BigInt(specialPfn(SPECIAL.bufioreq))],
-      [P.ioreq_pfn, BigInt(specialPfn(SPECIAL.ioreq))],
-      [P.console_pfn, BigInt(specialPfn(SPECIAL.console))],
-      [P.paging_ring_pfn, BigInt(specialPfn(SPECIAL.paging))],
-      [P.monitor_ring_pfn, BigInt(specialPfn(SPECIAL.access))],
-      [P.sharing_ring_pfn, BigInt(specialPfn(SPECIAL.sharing))],
-      [P.ioreq_server_pfn, BigInt(ioreqServerPfn(0))],
-      [P.nr_ioreq_server_pages, BigInt(NR_IOREQ_SERVER_PAGES)],
-      [P.ident_pt, BigInt(specialPfn(SPECIAL.identPt)) << BigInt(PAGE_SHIFT)],
-    ];
-    for (const [index, value] of params) bc.hvmSetParam(domid, index, value);
-  });
-
-  // bootlate_hvm: the firmware module with its "firmware" command line, the memory map; no kernel command line.
+  // No kernel command line: the firmware module and its "firmware" command line, and the memory map.
   const si = layout.startInfo;
   const siBase = BigInt(si.pfn) << BigInt(PAGE_SHIFT);
-  await step('write start info', () => withPages(si.pfn, si.pages, (b) => {
-    b.fill(0);
-    const modOff = HVM_START_INFO.size;
-    const cmdOff = modOff + MODULE_MAX * HVM_MODLIST_ENTRY.size;
-    if (sys) {
-      b.write('firmware', cmdOff, 'latin1');
-      encode(HVM_MODLIST_ENTRY, {
-        paddr: BigInt(sys.pfn) << BigInt(PAGE_SHIFT), size: BigInt(sys.bytes), cmdline_paddr: siBase + BigInt(cmdOff),
-      }, b, modOff);
-    }
-    const mapOff = modOff + MODULE_MAX * (HVM_MODLIST_ENTRY.size + MAX_GUEST_CMDLINE);
-    layout.e820.forEach((e, i) => encode(HVM_MEMMAP_ENTRY, { addr: e.addr, size: e.size, type: e.type }, b, mapOff + i * HVM_MEMMAP_ENTRY.size));
-    encode(HVM_START_INFO, {
-      magic: HVM_START_MAGIC, version: 1, nr_modules: sys ? 1 : 0,
-      modlist_paddr: sys ? siBase + BigInt(modOff) : 0n,
-      memmap_paddr: siBase + BigInt(mapOff), memmap_entries: layout.e820.length,
-    }, b);
-  }));
+  await step('write start info', () => withPages(si.pfn, si.pages, (b) => writeStartInfo(b, siBase, {
+    e820: layout.e820,
+    modules: sys ? [{ paddr: BigInt(sys.pfn) << BigInt(PAGE_SHIFT), size: BigInt(sys.bytes), cmdline: 'firmware' }] : [],
+  })));
   await step('hvm info table', () => withPages(HVM_INFO_PFN, 1, (b) => {
     b.fill(0);
     hvmInfoTable({ ...layout, apic: input.apic, maxVcpus: input.maxVcpus, onlineVcpus: input.onlineVcpus }).copy(b, HVM_INFO_OFFSET);
   }));
-  await step('event channel params', () => {
-    bc.hvmSetParam(domid, HVM_BUILD_PARAM.console_evtchn, input.consoleEvtchn);
-    bc.hvmSetParam(domid, HVM_BUILD_PARAM.store_evtchn, input.storeEvtchn);
+  // hvmloader programs the MTRRs itself.
+  const { storePfn, consolePfn } = await startGuest(bc, domid, step, {
+    ...input, entry: fw.elf.entry, startInfo: siBase, writeBackMtrr: false,
   });
-
-  // vcpu_hvm: hvmloader programs the MTRRs itself.
-  await step('vcpu context', () => setBootVcpu(bc, domid, input.maxVcpus, fw.elf.entry, siBase, { writeBackMtrr: false }));
-
-  const consolePfn = BigInt(specialPfn(SPECIAL.console));
-  const storePfn = BigInt(specialPfn(SPECIAL.xenstore));
-  await step('grant table', () => seedGrantTable(bc, domid, [
-    [GNTTAB_RESERVED.console, input.consoleDomid ?? 0, consolePfn],
-    [GNTTAB_RESERVED.xenstore, input.xenstoreDomid ?? 0, storePfn],
-  ]));
   return { layout, storePfn, consolePfn };
 }

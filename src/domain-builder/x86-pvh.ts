@@ -9,35 +9,18 @@
 // the grant entries for the console and xenstore rings (gnttab_hvm_seed).
 
 import type { BuildCalls } from '../privcmd/build-calls.js';
-import {
-  E820, GNTTAB_RESERVED, GTF_permit_access, HVM_BUILD_PARAM, HVM_HW_CPU, HVM_HW_MTRR, HVM_MEMMAP_ENTRY,
-  HVM_MODLIST_ENTRY, HVM_SAVE_CODE, HVM_SAVE_DESCRIPTOR, HVM_SAVE_HEADER, HVM_START_INFO, HVM_START_MAGIC,
-  MAX_GUEST_CMDLINE, X86_DR6_DEFAULT, X86_DR7_DEFAULT, XENMAPSPACE_grant_table, BUILD_STRUCTS,
-} from '../privcmd/build-abi.js';
-import { decode, encode } from '../privcmd/layout.js';
+import { E820, HVM_MEMMAP_ENTRY, HVM_MODLIST_ENTRY, HVM_START_INFO, MAX_GUEST_CMDLINE } from '../privcmd/build-abi.js';
 import { buildPvhAcpi, ACPI_INFO_PHYSICAL_ADDRESS, LAPIC_BASE_ADDRESS, type AcpiModule, type PvhDsdtFlavour } from './acpi-pvh.js';
-import { KernelFormatError, loadSegments, uncoveredRanges, type XenElf } from './elf.js';
+import { KernelFormatError, type XenElf } from './elf.js';
 import { LayoutError, PAGE_SHIFT, PAGE_SIZE } from './layout.js';
 import { BuildStepError, buildStep, ramdiskBytes } from './x86-pv.js';
+import {
+  FOUR_GB, MODULE_MAX, NR_SPECIAL_PAGES, allocSpecialPages, guestPages, loadElfPages, populateRam, specialPfn,
+  startGuest, writeStartInfo, type E820Entry,
+} from './hvm-container.js';
 
-/** X86_HVM_END_SPECIAL_REGION / X86_HVM_NR_SPECIAL_PAGES (xenguest.h). */
-const END_SPECIAL_REGION = 0xff000;
-export const NR_SPECIAL_PAGES = 8;
-export const specialPfn = (i: number) => END_SPECIAL_REGION - NR_SPECIAL_PAGES + i;
-/** SPECIALPAGE_* slots (xg_dom_x86.c). */
-export const SPECIAL = { paging: 0, access: 1, sharing: 2, bufioreq: 3, xenstore: 4, ioreq: 5, identPt: 6, console: 7 } as const;
-/** HVMLOADER_MODULE_MAX_COUNT: the module list always has room for this many, each with a command line slot. */
-export const MODULE_MAX = 2;
-export const FOUR_GB = 1n << 32n;
-const SUPERPAGE_ORDER = 9;
-/** X86_CR0_PE | X86_CR0_ET. */
-const CR0_PE_ET = 0x11n;
-/** MTRR_TYPE_WRBACK | MTRR_DEF_TYPE_ENABLE. */
-const MTRR_DEF_WB_ENABLED = 6n | (1n << 11n);
 /** XENFEAT_linux_rsdp_unrestricted: the kernel finds the RSDP wherever start_info says. */
 const XENFEAT_linux_rsdp_unrestricted = 19;
-/** _PAGE_PRESENT|RW|USER|ACCESSED|DIRTY|PSE: the identity page directory's 4 MiB entries. */
-const IDENT_PDE = 0xe7;
 
 export interface PvhImage {
   elf: XenElf;
@@ -82,8 +65,6 @@ export interface PvhBuildInput {
   claim?: boolean;
   trace?: (step: string) => void;
 }
-
-export interface E820Entry { addr: bigint; size: bigint; type: number }
 
 export interface PvhLayout {
   lowmemEnd: bigint;
@@ -181,23 +162,14 @@ export async function buildPvh(bc: BuildCalls, input: PvhBuildInput): Promise<Pv
     memKb: input.memKb, elf: image.elf, ramdiskBytes: ramdisk?.length ?? null, cmdline: input.cmdline, acpi,
   }));
 
-  // meminit_hvm: no VGA hole without a device model, so RAM is one range below the hole (and one above 4 GiB).
-  const targetPages = Math.floor(input.targetKb / 4);
-  if (input.claim) await step('claim pages', () => bc.claimPages(domid, targetPages));
-  await step('populate physmap', () => {
-    populateRange(bc, domid, 0n, layout.lowmemEnd >> BigInt(PAGE_SHIFT));
-    if (layout.highmemEnd) populateRange(bc, domid, FOUR_GB >> BigInt(PAGE_SHIFT), layout.highmemEnd >> BigInt(PAGE_SHIFT));
-  });
-  if (input.claim) await step('cancel claim', () => bc.claimPages(domid, 0));
+  // No VGA hole without a device model, so RAM is one range below the hole (and one above 4 GiB).
+  await populateRam(bc, domid, step, { ...layout, targetKb: input.targetKb, claim: input.claim });
 
   await step('memory map', () => bc.setMemoryMap(domid, layout.e820));
 
   const withPages = guestPages(bc, domid);
 
-  await step('load kernel', () => withPages(layout.kernel.pfn, layout.kernel.pages, (b) => {
-    for (const [from, to] of uncoveredRanges(image.elf, b.length)) b.fill(0, from, to);
-    loadSegments(image.elf, image.image, b);
-  }));
+  await step('load kernel', () => loadElfPages(withPages, layout.kernel, image.elf, image.image));
   if (layout.ramdisk && ramdisk) {
     await step('load ramdisk', () => withPages(layout.ramdisk!.pfn, layout.ramdisk!.pages, (b) => { b.fill(0, ramdisk.copy(b)); }));
   }
@@ -219,175 +191,17 @@ export async function buildPvh(bc: BuildCalls, input: PvhBuildInput): Promise<Pv
     }
   });
 
-  // alloc_magic_pages_hvm
-  await step('special pages', () => {
-    bc.populatePhysmap(domid, Array.from({ length: NR_SPECIAL_PAGES }, (_, i) => BigInt(specialPfn(i))));
-    withPages(specialPfn(0), NR_SPECIAL_PAGES, (b) => {
-      b.fill(0);
-      // A 32-bit page directory of 4 MiB identity mappings, for running with paging off under EPT.
-      const ident = b.subarray(SPECIAL.identPt * PAGE_SIZE, (SPECIAL.identPt + 1) * PAGE_SIZE);
-      for (let i = 0; i < PAGE_SIZE / 4; i++) ident.writeUInt32LE(((i << 22) | IDENT_PDE) >>> 0, i * 4);
-    });
-    const P = HVM_BUILD_PARAM;
-    const params: [number, number][] = [
-      [P.store_pfn, specialPfn(SPECIAL.xenstore)],
-      [P.bufioreq_pfn, specialPfn(SPECIAL.bufioreq)],
-      [P.ioreq_pfn, specialPfn(SPECIAL.ioreq)],
-      [P.console_pfn, specialPfn(SPECIAL.console)],
-      [P.paging_ring_pfn, specialPfn(SPECIAL.paging)],
-      [P.monitor_ring_pfn, specialPfn(SPECIAL.access)],
-      [P.sharing_ring_pfn, specialPfn(SPECIAL.sharing)],
-    ];
-    for (const [index, pfn] of params) bc.hvmSetParam(domid, index, pfn);
-    bc.hvmSetParam(domid, P.ident_pt, BigInt(specialPfn(SPECIAL.identPt)) << BigInt(PAGE_SHIFT));
-  });
+  await step('special pages', () => allocSpecialPages(bc, domid, withPages, 0));
 
-  // bootlate_hvm
   const si = layout.startInfo;
   const siBase = BigInt(si.pfn) << BigInt(PAGE_SHIFT);
-  const rsdp = layout.acpi.find((m) => m.name === 'rsdp');
-  await step('write start info', () => withPages(si.pfn, si.pages, (b) => {
-    b.fill(0);
-    const cmdOff = HVM_START_INFO.size;
-    if (input.cmdline) b.write(input.cmdline, cmdOff, si.cmdlineSize - 1, 'latin1');
-    const modOff = cmdOff + si.cmdlineSize;
-    const modules = layout.ramdisk ? [layout.ramdisk] : [];
-    modules.forEach((mod, i) => encode(HVM_MODLIST_ENTRY, {
-      paddr: BigInt(mod.pfn) << BigInt(PAGE_SHIFT), size: BigInt(mod.pages * PAGE_SIZE),
-    }, b, modOff + i * HVM_MODLIST_ENTRY.size));
-    const mapOff = modOff + MODULE_MAX * (HVM_MODLIST_ENTRY.size + MAX_GUEST_CMDLINE);
-    layout.e820.forEach((e, i) => encode(HVM_MEMMAP_ENTRY, { addr: e.addr, size: e.size, type: e.type }, b, mapOff + i * HVM_MEMMAP_ENTRY.size));
-    encode(HVM_START_INFO, {
-      magic: HVM_START_MAGIC, version: 1, flags: 0, nr_modules: modules.length,
-      modlist_paddr: modules.length ? siBase + BigInt(modOff) : 0n,
-      cmdline_paddr: input.cmdline ? siBase + BigInt(cmdOff) : 0n,
-      rsdp_paddr: rsdp?.paddr ?? 0n,
-      memmap_paddr: siBase + BigInt(mapOff),
-      memmap_entries: layout.e820.length,
-    }, b);
-  }));
-  await step('event channel params', () => {
-    bc.hvmSetParam(domid, HVM_BUILD_PARAM.console_evtchn, input.consoleEvtchn);
-    bc.hvmSetParam(domid, HVM_BUILD_PARAM.store_evtchn, input.storeEvtchn);
+  await step('write start info', () => withPages(si.pfn, si.pages, (b) => writeStartInfo(b, siBase, {
+    cmdline: input.cmdline, cmdlineSize: si.cmdlineSize, e820: layout.e820,
+    modules: layout.ramdisk ? [{ paddr: BigInt(layout.ramdisk.pfn) << BigInt(PAGE_SHIFT), size: BigInt(layout.ramdisk.pages * PAGE_SIZE) }] : [],
+    rsdp: layout.acpi.find((m) => m.name === 'rsdp')?.paddr,
+  })));
+  const { storePfn, consolePfn } = await startGuest(bc, domid, step, {
+    ...input, entry: image.physEntry, startInfo: siBase, writeBackMtrr: true,
   });
-
-  await step('vcpu context', () => setBootVcpu(bc, domid, input.maxVcpus, image.physEntry, siBase));
-
-  const consolePfn = BigInt(specialPfn(SPECIAL.console));
-  const storePfn = BigInt(specialPfn(SPECIAL.xenstore));
-  await step('grant table', () => seedGrantTable(bc, domid, [
-    [GNTTAB_RESERVED.console, input.consoleDomid ?? 0, consolePfn],
-    [GNTTAB_RESERVED.xenstore, input.xenstoreDomid ?? 0, storePfn],
-  ]));
   return { layout, storePfn, consolePfn };
-}
-
-/** Map `pages` guest frames from `pfn` writable, run fn on their bytes, unmap (HVM guests: pfn = gfn). */
-export function guestPages(bc: BuildCalls, domid: number) {
-  return <T>(pfn: number | bigint, pages: number, fn: (b: Buffer) => T): T => {
-    const m = bc.xc.mapForeignPages(domid, Array.from({ length: pages }, (_, i) => BigInt(pfn) + BigInt(i)), 'rw');
-    try {
-      const bad = m.errors.findIndex((e) => e !== null);
-      if (bad >= 0) throw new Error(`cannot map guest pfn 0x${(BigInt(pfn) + BigInt(bad)).toString(16)}: ${m.errors[bad]!.code}`);
-      return fn(m.buffer);
-    } finally {
-      m.unmap();
-    }
-  };
-}
-
-/** RAM [from, to) in pfns: 2 MiB extents where aligned and Xen has them, 4 KiB pages for the rest. */
-export function populateRange(bc: BuildCalls, domid: number, from: bigint, to: bigint): void {
-  const sp = 1n << BigInt(SUPERPAGE_ORDER);
-  const superFrom = (from + sp - 1n) & ~(sp - 1n);
-  const superTo = to & ~(sp - 1n);
-  const small: bigint[] = [];
-  const pushRange = (a: bigint, b: bigint) => { for (let p = a; p < b; p++) small.push(p); };
-  if (superTo > superFrom) {
-    pushRange(from, superFrom);
-    const extents: bigint[] = [];
-    for (let p = superFrom; p < superTo; p += sp) extents.push(p);
-    const done = bc.populatePhysmap(domid, extents, SUPERPAGE_ORDER, 0, { partial: true }).length;
-    pushRange(superFrom + BigInt(done) * sp, superTo);
-    pushRange(superTo, to);
-  } else {
-    pushRange(from, to);
-  }
-  if (small.length) bc.populatePhysmap(domid, small);
-}
-
-/**
- * vcpu_hvm: the header from Xen's own context (it carries the CPUID and TSC
- * facts Xen checks), then write-back MTRRs on every vcpu, then the boot vcpu
- * in 32-bit protected mode, flat segments, paging off, at the PVH entry with
- * %ebx pointing at hvm_start_info. The boot vcpu goes last: each set puts
- * all vcpus down.
- */
-export function setBootVcpu(bc: BuildCalls, domid: number, maxVcpus: number, entry: bigint, startInfo: bigint,
-  opts: { writeBackMtrr: boolean } = { writeBackMtrr: true }): void {
-  const full = bc.getHvmContext(domid);
-  const D = HVM_SAVE_DESCRIPTOR;
-  const header = full.subarray(0, D.size + HVM_SAVE_HEADER.size);
-  const first = decode(D, full);
-  if (Number(first.typecode) !== HVM_SAVE_CODE.header) throw new Error('the HVM context does not start with its header');
-  const findRecord = (code: number, instance: number): Buffer | null => {
-    for (let off = 0; off + D.size <= full.length;) {
-      const d = decode(D, full, off);
-      const len = Number(d.length);
-      if (Number(d.typecode) === code && Number(d.instance) === instance) return full.subarray(off + D.size, off + D.size + len);
-      if (Number(d.typecode) === HVM_SAVE_CODE.end) break;
-      off += D.size + len;
-    }
-    return null;
-  };
-  const descriptor = (code: number, instance: number, length: number) => {
-    const b = Buffer.alloc(D.size);
-    encode(D, { typecode: code, instance, length }, b);
-    return b;
-  };
-  const end = descriptor(HVM_SAVE_CODE.end, 0, 0);
-
-  // Without a device model no firmware sets the MTRRs up: write-back by default.
-  if (opts.writeBackMtrr) {
-    const mtrr = findRecord(HVM_SAVE_CODE.mtrr, 0);
-    if (!mtrr) throw new Error('no MTRR record in the HVM context');
-    const m = Buffer.from(mtrr.subarray(0, HVM_HW_MTRR.size));
-    m.writeBigUInt64LE(MTRR_DEF_WB_ENABLED, HVM_HW_MTRR.fields.msr_mtrr_def_type.offset);
-    for (let i = 0; i < maxVcpus; i++) {
-      bc.setHvmContext(domid, Buffer.concat([header, descriptor(HVM_SAVE_CODE.mtrr, i, HVM_HW_MTRR.size), m, end]));
-    }
-  }
-
-  const cpu = Buffer.alloc(HVM_HW_CPU.size);
-  const flat = 0xffffffff;
-  encode(HVM_HW_CPU, {
-    rbx: startInfo, rip: entry, cr0: CR0_PE_ET, dr6: BigInt(X86_DR6_DEFAULT), dr7: BigInt(X86_DR7_DEFAULT),
-    cs_limit: flat, ds_limit: flat, es_limit: flat, ss_limit: flat, tr_limit: 0x67,
-    cs_arbytes: 0xc9b, ds_arbytes: 0xc93, es_arbytes: 0xc93, ss_arbytes: 0xc93, tr_arbytes: 0x8b,
-  }, cpu);
-  bc.setHvmContext(domid, Buffer.concat([header, descriptor(HVM_SAVE_CODE.cpu, 0, HVM_HW_CPU.size), cpu, end]));
-}
-
-/**
- * compat_gnttab_hvm_seed: map grant frame 0 at a scratch gfn above the
- * guest's memory, write the reserved entries, take the frame out again.
- */
-export function seedGrantTable(bc: BuildCalls, domid: number, entries: readonly [number, number, bigint][]): void {
-  const scratch = bc.maximumGpfn(domid) + 1n;
-  bc.addToPhysmap(domid, XENMAPSPACE_grant_table, 0n, scratch);
-  try {
-    const m = bc.xc.mapForeignPages(domid, [scratch], 'rw');
-    try {
-      if (m.errors[0]) throw new Error(`cannot map the grant table: ${m.errors[0].code}`);
-      const E = BUILD_STRUCTS.grant_entry_v1;
-      for (const [idx, backend, gfn] of entries) {
-        if (backend === domid) continue;
-        encode(E, { flags: GTF_permit_access, domid: backend, frame: Number(gfn) }, m.buffer, idx * E.size);
-      }
-    } finally {
-      m.unmap();
-    }
-  } finally {
-    bc.removeFromPhysmap(domid, scratch);
-  }
 }
