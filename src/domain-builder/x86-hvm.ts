@@ -15,7 +15,7 @@ import { E820, HVM_MEMMAP_ENTRY, HVM_MODLIST_ENTRY, HVM_START_INFO, MAX_GUEST_CM
 import { defineStruct, encode } from '../privcmd/layout.js';
 import { type XenElf } from './elf.js';
 import { LayoutError, PAGE_SHIFT, PAGE_SIZE } from './layout.js';
-import { BuildStepError, buildStep } from './x86-pv.js';
+import { BuildStepError, buildStep, type BuildInputBase } from './x86-pv.js';
 import {
   FOUR_GB, MODULE_MAX, allocSpecialPages, guestPages, loadElfPages, populateRam, specialPfn, startGuest,
   writeStartInfo, type E820Entry,
@@ -42,8 +42,7 @@ export const HVM_INFO_TABLE = defineStruct('hvm_info_table', [
   ['vcpu_online', 'u8', HVM_MAX_VCPUS / 8],
 ]);
 
-export interface HvmBuildInput {
-  domid: number;
+export interface HvmBuildInput extends BuildInputBase {
   /** hvmloader (a 32-bit ELF, from parseElf32) and its bytes. */
   firmware: { elf: XenElf; image: Uint8Array };
   /** The system firmware module (SeaBIOS's bios.bin), or null. */
@@ -58,12 +57,6 @@ export interface HvmBuildInput {
   /** b_info.avail_vcpus. */
   onlineVcpus: readonly number[];
   apic: boolean;
-  storeEvtchn: number;
-  consoleEvtchn: number;
-  consoleDomid?: number;
-  xenstoreDomid?: number;
-  claim?: boolean;
-  trace?: (step: string) => void;
 }
 
 export interface HvmLayout {

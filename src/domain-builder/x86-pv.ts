@@ -29,21 +29,25 @@ export interface PvImage {
   params: PvParams;
 }
 
-export interface PvBuildInput {
+/** What every builder (PV, PVH, HVM) is given besides its image and memory. */
+export interface BuildInputBase {
   domid: number;
-  image: PvImage;
-  ramdisk: Buffer | null;
-  cmdline: string;
-  /** Guest RAM in KiB (libxl's target_memkb). */
-  memKb: number;
   storeEvtchn: number;
   consoleEvtchn: number;
   /** Domains serving the console and xenstore rings. */
   consoleDomid?: number;
   xenstoreDomid?: number;
   claim?: boolean;
-  /** Progress hook (timings, debugging). */
+  /** Progress hook (timings, debugging, failure injection). */
   trace?: (step: string) => void;
+}
+
+export interface PvBuildInput extends BuildInputBase {
+  image: PvImage;
+  ramdisk: Buffer | null;
+  cmdline: string;
+  /** Guest RAM in KiB (libxl's target_memkb). */
+  memKb: number;
 }
 
 export interface PvBuildResult {

@@ -13,7 +13,7 @@ import { E820, HVM_MEMMAP_ENTRY, HVM_MODLIST_ENTRY, HVM_START_INFO, MAX_GUEST_CM
 import { buildPvhAcpi, ACPI_INFO_PHYSICAL_ADDRESS, LAPIC_BASE_ADDRESS, type AcpiModule, type PvhDsdtFlavour } from './acpi-pvh.js';
 import { KernelFormatError, type XenElf } from './elf.js';
 import { LayoutError, PAGE_SHIFT, PAGE_SIZE } from './layout.js';
-import { BuildStepError, buildStep, ramdiskBytes } from './x86-pv.js';
+import { BuildStepError, buildStep, ramdiskBytes, type BuildInputBase } from './x86-pv.js';
 import {
   FOUR_GB, MODULE_MAX, NR_SPECIAL_PAGES, allocSpecialPages, guestPages, loadElfPages, populateRam, specialPfn,
   startGuest, writeStartInfo, type E820Entry,
@@ -43,8 +43,7 @@ export function pvhImage(elf: XenElf, image: Uint8Array): PvhImage {
   };
 }
 
-export interface PvhBuildInput {
-  domid: number;
+export interface PvhBuildInput extends BuildInputBase {
   image: PvhImage;
   ramdisk: Buffer | null;
   cmdline: string;
@@ -58,12 +57,6 @@ export interface PvhBuildInput {
   apic: boolean;
   /** Which release's dsdt_pvh the tables reproduce (default 4.17's). */
   dsdt?: PvhDsdtFlavour;
-  storeEvtchn: number;
-  consoleEvtchn: number;
-  consoleDomid?: number;
-  xenstoreDomid?: number;
-  claim?: boolean;
-  trace?: (step: string) => void;
 }
 
 export interface PvhLayout {
