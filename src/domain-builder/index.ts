@@ -20,6 +20,6 @@ export { detectCompression, decompress, DecompressError, type Compression } from
 export { planLayout, buildPageTables, LayoutError, type PvLayout } from './layout.js';
 export { buildPv, BuildStepError, type PvImage, type PvBuildInput, type PvBuildResult } from './x86-pv.js';
 export { loadPvKernel, loadKernelElf, type KernelElf } from './kernel.js';
-export { buildHvm, planHvmLayout, hvmMemoryMap, hvmInfoTable, HVM_INFO_TABLE, type HvmBuildInput, type HvmBuildResult, type HvmLayout } from './x86-hvm.js';
+export { buildHvm, HVM_BELOW_4G_MMIO_START, planHvmLayout, hvmMemoryMap, hvmInfoTable, HVM_INFO_TABLE, type HvmBuildInput, type HvmBuildResult, type HvmLayout } from './x86-hvm.js';
 export { buildPvh, planPvhLayout, memoryMap, pvhImage, type PvhImage, type PvhBuildInput, type PvhBuildResult, type PvhLayout } from './x86-pvh.js';
 export { buildPvhAcpi, buildPvhDsdt, PVH_DSDT_FLAVOURS, ACPI_INFO_PHYSICAL_ADDRESS, LAPIC_BASE_ADDRESS, type PvhAcpi, type PvhAcpiInput, type AcpiModule, type PvhDsdtFlavour } from './acpi-pvh.js';

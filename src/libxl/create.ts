@@ -1,17 +1,20 @@
-// libxl_domain_create_new for a PV or PVH guest with disks and nics: what
+// libxl_domain_create_new for a PV, PVH or HVM guest with disks and nics: what
 // libxl__domain_make, libxl__build_pre, libxl__build_pv / libxl__build_hvm
-// (PVH: no device model), libxl__build_post
-// and the primary console's libxl__device_console_add do, in that order
-// (libxl_create.c, libxl_dom.c, libxl_console.c of 4.17/4.20), then unpause.
+// (PVH: no device model), libxl__build_post, the primary console's
+// libxl__device_console_add and, for HVM, the keyboard, QEMU
+// (device-model.ts) and the nics after it do, in that order
+// (libxl_create.c, libxl_dom.c, libxl_dm.c, libxl_console.c of 4.17/4.20),
+// then unpause.
 // Transactional: a failure after createdomain destroys the domain (our
 // libxl destroy, which also removes its xenstore nodes) before the error,
 // which names the step, goes up.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../config-parser/index.js';
 import {
-  buildPv, buildPvh, BuildStepError, PVH_DSDT_FLAVOURS, KernelFormatError, LayoutError, UnpackError, loadKernelElf, pvParams, pvhImage,
+  buildHvm, buildPv, buildPvh, BuildStepError, HVM_BELOW_4G_MMIO_START, parseElf32, PVH_DSDT_FLAVOURS, KernelFormatError, LayoutError, UnpackError, loadKernelElf, pvParams, pvhImage,
   type KernelElf,
 } from '../domain-builder/index.js';
 import { runHotplug } from '../device-hotplug/index.js';
@@ -21,7 +24,13 @@ import { PrivcmdError } from '../privcmd/errors.js';
 import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
 import type { LibxlContext } from './context.js';
 import { destroyDomain } from './destroy.js';
-import { HOTPLUG_TIMEOUT, connectDevice, pvProtocol, refuseQemuBackend, settleDisk, settleNic, writeDeviceNodes, writeDiskProtocol, type DeviceSpec } from './devices.js';
+import { unpauseDomain } from './domain-control.js';
+import { deviceModelArgs, hvmVideoMemKb } from './device-model-args.js';
+import { spawnDeviceModel } from './device-model.js';
+import {
+  HOTPLUG_TIMEOUT, connectDevice, pvProtocol, refuseQemuBackend, settleDisk, settleNic, vkbSpec, writeDeviceNodes, writeDiskProtocol,
+  type DeviceSpec,
+} from './devices.js';
 import { nameToDomid } from './domains.js';
 import { XlError } from './errors.js';
 import { XEN_RUN_DIR, userdataPath } from './paths.js';
@@ -64,6 +73,8 @@ export interface CreateOptions {
   libDir?: string;
   /** Seconds a hotplug script may run (tests of the timeout); default libxl's 40. */
   hotplugTimeout?: number;
+  /** Seconds QEMU has to come up (LIBXL_DEVICE_MODEL_START_TIMEOUT, 60, by default). */
+  deviceModelTimeout?: number;
 }
 
 /** libxl.h INVALID_DOMID (~0): what xl puts in c_info.domid under domid_policy "xen". */
@@ -72,16 +83,24 @@ const LIBXL_INVALID_DOMID = 0xffffffff;
 /**
  * The libxl-json userdata (libxl__set_domain_configuration at the end of a
  * create): xl's config as given, with libxl__update_domain_configuration's
- * updates for a PV guest without devices (domid policy, video RAM 0, MSR
- * relaxed made explicit).
+ * updates (domid policy, the video RAM settled, MSR relaxed made explicit,
+ * on 4.20 an HVM guest's pirq too).
  */
 export function savedConfigJson(config: DomainConfig, version: XenVersion): string {
   const c = structuredClone(config) as unknown as { c_info: Record<string, unknown>; b_info: Record<string, unknown> };
   c.c_info.domid = LIBXL_INVALID_DOMID;
-  c.b_info.video_memkb = 0n;
+  const hvm = String(c.c_info.type ?? '').toLowerCase() === 'hvm';
+  c.b_info.video_memkb = hvm ? BigInt(hvmVideoMemKb(config)) : 0n;
   const x86 = (c.b_info.arch_x86 ?? {}) as Record<string, unknown>;
   x86.msr_relaxed ??= false;
   c.b_info.arch_x86 = x86;
+  // 4.20's libxl__arch_update_domain_config also makes an HVM guest's pirq explicit.
+  if (hvm && version === '4.20') {
+    const u = (c.b_info.u ?? {}) as { hvm?: Record<string, unknown> };
+    u.hvm = { ...(u.hvm ?? {}) };
+    u.hvm.pirq ??= false;
+    c.b_info.u = u;
+  }
   const disks = (c as unknown as { disks?: Record<string, unknown>[] }).disks ?? [];
   for (const d of disks) d.colo_restore_enable ??= false;
   return renderJson(genStruct(domain_config, c as unknown as Record<string, unknown>, version));
@@ -147,6 +166,84 @@ interface PvConfigView {
   tscMode: number;
   /** b_info.shadow_memkb, or null for libxl's default. */
   shadowMemKb: number | null;
+  /** HVM only (b_info.u.hvm, after libxl's setdefault); null for PV and PVH. */
+  hvm: HvmView | null;
+}
+
+/** What an HVM create reads of b_info.u.hvm (libxl__domain_build_info_setdefault's defaults). */
+interface HvmView {
+  acpi: boolean;
+  acpiS3: boolean;
+  acpiS4: boolean;
+  acpiLaptopSlate: boolean;
+  hpet: boolean;
+  vptAlign: boolean;
+  /** HVM_PARAM_VIRIDIAN mask (0: none set). */
+  viridian: bigint;
+  mcaCaps: number;
+  /** 4.20: XEN_X86_EMU_USE_PIRQ stays only when asked for. */
+  pirq: boolean;
+  vkbDevice: boolean;
+  timeoffset: string;
+  rtcTimeoffset: number;
+  localtime: boolean;
+  firmware: string | null;
+  systemFirmware: string | null;
+  bios: string;
+  mmioHoleKb: number;
+}
+
+/** libxl_viridian_enlightenment numbers and the HVMPV_* bits each sets (libxl_x86.c hvm_set_viridian_features). */
+const VIRIDIAN_GROUPS: Record<string, { n: number; mask: bigint }> = {
+  base: { n: 0, mask: 1n << 0n }, freq: { n: 1, mask: 0n }, time_ref_count: { n: 2, mask: 1n << 2n },
+  reference_tsc: { n: 3, mask: 1n << 3n }, hcall_remote_tlb_flush: { n: 4, mask: 1n << 4n },
+  apic_assist: { n: 5, mask: 1n << 5n }, crash_ctl: { n: 6, mask: 1n << 6n }, synic: { n: 7, mask: 1n << 7n },
+  stimer: { n: 8, mask: (1n << 2n) | (1n << 7n) | (1n << 8n) }, hcall_ipi: { n: 9, mask: 1n << 9n },
+  ex_processor_masks: { n: 10, mask: 1n << 10n }, no_vp_limit: { n: 11, mask: 1n << 11n }, cpu_hotplug: { n: 12, mask: 1n << 12n },
+};
+/** The groups viridian=1 turns on. */
+const VIRIDIAN_DEFAULTS = ['base', 'freq', 'time_ref_count', 'apic_assist', 'crash_ctl', 'no_vp_limit', 'cpu_hotplug'];
+/** HVMPV_no_freq: base without freq. */
+const HVMPV_NO_FREQ = 1n << 1n;
+
+/** The HVM_PARAM_VIRIDIAN mask for viridian / viridian_enable / viridian_disable. */
+export function viridianMask(on: boolean, enable: Set<number>, disable: Set<number>): bigint {
+  const groups = new Set(on ? VIRIDIAN_DEFAULTS.map((g) => VIRIDIAN_GROUPS[g].n) : []);
+  for (const n of enable) {
+    if (disable.has(n)) throw new Error(`${groupName(n)} group both enabled and disabled`);
+    groups.add(n);
+  }
+  for (const n of disable) groups.delete(n);
+  if (groups.size && !groups.has(VIRIDIAN_GROUPS.base.n)) throw new Error('base group not enabled');
+  let mask = 0n;
+  for (const { n, mask: m } of Object.values(VIRIDIAN_GROUPS)) if (groups.has(n)) mask |= m;
+  if (groups.has(VIRIDIAN_GROUPS.base.n) && !groups.has(VIRIDIAN_GROUPS.freq.n)) mask |= HVMPV_NO_FREQ;
+  return mask;
+}
+const groupName = (n: number) => Object.entries(VIRIDIAN_GROUPS).find(([, g]) => g.n === n)?.[0] ?? String(n);
+
+function viewHvm(b: Record<string, unknown>): HvmView {
+  const h = ((b.u as Record<string, unknown> | undefined)?.hvm ?? {}) as Record<string, unknown>;
+  return {
+    // libxl__acpi_defbool_val: the old u.hvm.acpi and b_info.acpi must both allow it.
+    acpi: defbool(b.acpi, true) && defbool(h.acpi, true),
+    acpiS3: defbool(h.acpi_s3, true),
+    acpiS4: defbool(h.acpi_s4, true),
+    acpiLaptopSlate: defbool(h.acpi_laptop_slate, false),
+    hpet: defbool(h.hpet, true),
+    vptAlign: defbool(h.vpt_align, true),
+    viridian: viridianMask(defbool(h.viridian, false), bitmapSet(h.viridian_enable), bitmapSet(h.viridian_disable)),
+    mcaCaps: num(h.mca_caps, 0),
+    pirq: defbool(h.pirq, false),
+    vkbDevice: defbool(h.vkb_device, true),
+    timeoffset: str(h.timeoffset) ?? '',
+    rtcTimeoffset: num(b.rtc_timeoffset, 0),
+    localtime: defbool(b.localtime, false),
+    firmware: str(h.firmware),
+    systemFirmware: str(h.system_firmware),
+    bios: String(h.bios ?? 'unknown').toLowerCase(),
+    mmioHoleKb: memKbOr(h.mmio_hole_memkb) ?? 0,
+  };
 }
 
 /** libxl_timer_mode, libxl_altp2m_mode and libxl_tsc_mode values (libxl_types.idl); default = libxl's default. */
@@ -189,6 +286,7 @@ function bitmapSet(v: unknown): Set<number> {
 export function viewConfig(config: DomainConfig): PvConfigView {
   const c = config as unknown as { c_info: Record<string, unknown>; b_info: Record<string, unknown> };
   const b = c.b_info;
+  const type = String(c.c_info.type ?? 'pv').toLowerCase();
   const maxVcpus = num(b.max_vcpus, 1);
   const avail = bitmapSet(b.avail_vcpus);
   const frames = (v: unknown) => { const n = num(v, UINT32_MAX); return n === UINT32_MAX || n < 0 ? XEN_DEFAULT_FRAMES : n; };
@@ -196,7 +294,7 @@ export function viewConfig(config: DomainConfig): PvConfigView {
   return {
     name: String(c.c_info.name ?? ''),
     uuid: String(c.c_info.uuid ?? ''),
-    type: String(c.c_info.type ?? 'pv').toLowerCase(),
+    type,
     maxVcpus,
     availVcpus: avail.size ? avail : new Set(Array.from({ length: maxVcpus }, (_, i) => i)),
     maxMemKb: num(b.max_memkb, 0),
@@ -215,13 +313,109 @@ export function viewConfig(config: DomainConfig): PvConfigView {
     nestedHvm: defbool(b.nested_hvm, false),
     apic: defbool(b.apic, true),
     msrRelaxed: defbool((b.arch_x86 as Record<string, unknown> | undefined)?.msr_relaxed, false),
-    // LIBXL_MEMKB_DEFAULT (-1, or ~0 as unsigned) becomes 0 for PV and PVH.
-    videoMemKb: memKbOr(b.video_memkb) ?? 0,
+    // LIBXL_MEMKB_DEFAULT (-1, or ~0 as unsigned) becomes 0 for PV and PVH; HVM's follows the card.
+    videoMemKb: type === 'hvm' ? hvmVideoMemKb(config) : memKbOr(b.video_memkb) ?? 0,
     timerMode: enumVal(b.timer_mode, TIMER_MODES, 1),
     altp2m: enumVal(b.altp2m, ALTP2M_MODES, 0),
     tscMode: enumVal(b.tsc_mode, TSC_MODES, 0),
     shadowMemKb: memKbOr(b.shadow_memkb),
+    hvm: type === 'hvm' ? viewHvm(b) : null,
   };
+}
+
+/** The device kinds in the order libxl's create adds them. */
+function deviceKindOrder(disks: boolean, nics: boolean, vkb: boolean, xenVersion: XenVersion): string[] {
+  const consoleAndVkb = !vkb ? ['console'] : xenVersion === '4.20' ? ['vkbd', 'console'] : ['console', 'vkbd'];
+  return [...(disks ? ['vbd'] : []), ...consoleAndVkb, ...(nics ? ['vif'] : [])];
+}
+
+/** XEN_X86_EMU_* for createdomain (libxl__arch_domain_prepare_config). */
+function emulationFlags(v: PvConfigView, xenVersion: XenVersion): number {
+  if (v.type === 'pvh') return X86_EMU.lapic;
+  if (!v.hvm) return 0;
+  const all = X86_EMU.all & ~X86_EMU.vpci;
+  // 4.20 keeps PIRQ routing over event channels only with pirq=1.
+  return xenVersion === '4.20' && !v.hvm.pirq ? all & ~X86_EMU.use_pirq : all;
+}
+
+/** hvm_set_conf_params, then hvm_set_viridian_features (libxl_x86.c), as (param, value) pairs. */
+function hvmConfParams(v: PvConfigView, altp2mAtCreate: boolean): [number, bigint | number][] {
+  const P = HVM_BUILD_PARAM;
+  const h = v.hvm;
+  return [
+    ...(h ? [[P.hpet_enabled, h.hpet ? 1 : 0], [P.vpt_align, h.vptAlign ? 1 : 0]] as [number, number][] : []),
+    ...(h?.mcaCaps ? [[P.mca_cap, h.mcaCaps]] as [number, number][] : []),
+    [P.timer_mode, v.timerMode],
+    ...(altp2mAtCreate ? [] : [[P.altp2m, v.altp2m]] as [number, number][]),
+    ...(h?.viridian ? [[P.viridian, h.viridian]] as [number, bigint][] : []),
+  ];
+}
+
+/** libxl__domain_build's local entries for HVM: the platform nodes hvmloader reads. */
+function hvmPlatformEnts(h: HvmView): [string, string][] {
+  const flag = (b: boolean) => (b ? '1' : '0');
+  const hole = BigInt(h.mmioHoleKb) << 10n;
+  return [
+    ['platform/acpi', flag(h.acpi)],
+    ['platform/acpi_s3', flag(h.acpiS3)],
+    ['platform/acpi_s4', flag(h.acpiS4)],
+    ['platform/acpi_laptop_slate', flag(h.acpiLaptopSlate)],
+    ...(h.mmioHoleKb && (1n << 32n) - hole <= HVM_BELOW_4G_MMIO_START ? [['platform/mmio_hole_size', String(hole)]] as [string, string][] : []),
+    ['platform/device-model', 'qemu_xen'],
+  ];
+}
+
+/** Where Debian (xen-<version>) and upstream installs keep hvmloader (libxl__xenfirmwaredir_path). */
+const FIRMWARE_DIRS = (version: XenVersion) => [`/usr/lib/xen-${version}/boot`, '/usr/libexec/xen/boot', '/usr/lib/xen/boot'];
+/** libxl__seabios_path / libxl__ovmf_path as Debian builds them. */
+const SYSTEM_FIRMWARE: Record<string, string> = {
+  seabios: '/usr/share/seabios/bios-256k.bin', unknown: '/usr/share/seabios/bios-256k.bin', ovmf: '/usr/share/ovmf/OVMF.fd',
+};
+
+/** libxl__domain_firmware for qemu-xen: hvmloader (or u.hvm.firmware) and the BIOS module, as file paths. */
+async function hvmFirmwarePaths(h: HvmView, version: XenVersion): Promise<{ firmware: string; systemFirmware: string }> {
+  const name = h.firmware ?? 'hvmloader';
+  let firmware = name.startsWith('/') ? name : `${FIRMWARE_DIRS(version)[0]}/${name}`;
+  if (!name.startsWith('/')) {
+    for (const dir of FIRMWARE_DIRS(version)) {
+      if (await access(`${dir}/${name}`).then(() => true, () => false)) { firmware = `${dir}/${name}`; break; }
+    }
+  }
+  const systemFirmware = h.systemFirmware ?? SYSTEM_FIRMWARE[h.bios];
+  if (!systemFirmware) throw new Error(`bios ${h.bios} is not supported with qemu-xen`);
+  return { firmware, systemFirmware };
+}
+
+const readOrSay = (path: string, what: string) => readFile(path).catch((e: NodeJS.ErrnoException) => {
+  throw new Error(`${what} ${path}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
+});
+
+async function hvmFirmware(h: HvmView, version: XenVersion) {
+  const paths = await hvmFirmwarePaths(h, version);
+  const image = await readOrSay(paths.firmware, 'firmware');
+  const systemFirmware = await readOrSay(paths.systemFirmware, 'BIOS');
+  if (!systemFirmware.length) throw new Error(`BIOS ${paths.systemFirmware} is empty`);
+  let elf;
+  try {
+    elf = parseElf32(image);
+  } catch (e) {
+    throw new Error(`firmware ${paths.firmware}: ${errText(e)}`);
+  }
+  return { firmware: { elf, image }, systemFirmware };
+}
+
+/** What an HVM create needs before any domain exists: a QEMU command line, QEMU, the firmware. */
+async function checkHvm(config: DomainConfig, v: PvConfigView, h: HvmView, xenVersion: XenVersion): Promise<void> {
+  const b = (config as unknown as { b_info: Record<string, unknown> }).b_info;
+  if (b.dm_restrict === true) throw new Error('dm_restrict is not supported yet');
+  if (h.rtcTimeoffset || h.localtime) throw new Error('rtc_timeoffset and localtime are not supported yet');
+  if (v.maxMemKb > v.targetMemKb) throw new Error('maxmem above memory (populate-on-demand) is not supported yet');
+  const dm = deviceModelArgs({ domid: 0, config, xenVersion });
+  if (await access(dm.argv[0], fsConstants.X_OK).then(() => false, () => true)) {
+    throw new Error(`device model ${dm.argv[0]} is not executable`);
+  }
+  const fw = await hvmFirmwarePaths(h, xenVersion);
+  for (const p of [fw.firmware, fw.systemFirmware]) await readOrSay(p, p === fw.firmware ? 'firmware' : 'BIOS').then(() => undefined);
 }
 
 const errText = (e: unknown): string => {
@@ -252,23 +446,33 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
   };
 
   try {
-    if (v.type !== 'pv' && v.type !== 'pvh') {
-      throw new CreateError('checking config', `${what}: only PV and PVH guests can be built so far (type is ${v.type})`, null);
+    if (v.type !== 'pv' && v.type !== 'pvh' && v.type !== 'hvm') {
+      throw new CreateError('checking config', `${what}: unknown guest type ${v.type}`, null);
     }
     const pvh = v.type === 'pvh';
-    if (!v.kernel) throw new CreateError('checking config', `${what}: no kernel given`, null);
+    const hvm = v.hvm;
+    // HVM containers: PVH without a device model, HVM with QEMU.
+    const container = pvh || hvm !== null;
+    if (!v.kernel && !hvm) throw new CreateError('checking config', `${what}: no kernel given`, null);
     const devices = configDevices(config).filter((k) => k !== 'disks' && k !== 'nics');
     if (devices.length) {
       throw new CreateError('checking config', `${what}: guests with devices cannot be built yet (${devices.join(', ')})`, null);
     }
-    const kernelPath = v.kernel;
+    if (hvm) await checkHvm(config, v, hvm, opts.xenVersion ?? '4.17').catch((e: unknown) => {
+      throw new CreateError('checking config', `${what}: ${errText(e)}`, null, { cause: e });
+    });
+    const kernelPath = v.kernel ?? '';
     const cfg = config as unknown as { disks?: Record<string, unknown>[]; nics?: Record<string, unknown>[] };
     const disks = [...(cfg.disks ?? [])];
     const nics = [...(cfg.nics ?? [])];
     const settledNics = [...nics];
     // The devices' own checks (a disk image that is not there) before any domain exists.
     try {
-      for (const d of disks) refuseQemuBackend((await settleDisk(d, 0, v.type)).spec);
+      // An HVM guest's own QEMU serves its qdisk disks (cdroms); PV and PVH would need a qdisk QEMU of their own.
+      for (const d of disks) {
+        const { spec } = await settleDisk(d, 0, v.type);
+        if (v.type !== 'hvm') refuseQemuBackend(spec);
+      }
       for (const n of nics) settleNic(n, 0, v.type);
     } catch (e) {
       throw new CreateError('checking config', `${what}: ${errText(e)}`, null, { cause: e });
@@ -286,11 +490,11 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     domid = await at('creating domain', () => bc.createDomain({
       handle: uuidBytes(v.uuid),
       // libxl__domain_make and libxl__arch_domain_prepare_config: PVH is an HVM container with only a local APIC emulated.
-      flags: pvh ? CDF.hvm | (v.hap ? CDF.hap : 0) | (v.oos ? 0 : CDF.oos_off) | (v.nestedHvm ? CDF.nested_virt : 0) : 0,
-      emulationFlags: pvh ? X86_EMU.lapic : 0,
+      flags: container ? CDF.hvm | (v.hap ? CDF.hap : 0) | (v.oos ? 0 : CDF.oos_off) | (v.nestedHvm ? CDF.nested_virt : 0) : 0,
+      emulationFlags: emulationFlags(v, opts.xenVersion ?? '4.17'),
       miscFlags: v.msrRelaxed ? 1 : 0,
       // 4.19 on take the altp2m mode here rather than as HVM_PARAM_ALTP2M.
-      altp2mOpts: pvh ? v.altp2m : 0,
+      altp2mOpts: container ? v.altp2m : 0,
       maxVcpus: v.maxVcpus,
       maxEvtchnPort: v.eventChannels,
       maxGrantFrames: v.maxGrantFrames,
@@ -306,15 +510,18 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     const rw: Perms = [`n${id}`];
     const none: Perms = ['n0'];
 
+    const kinds = deviceKindOrder(disks.length > 0, nics.length > 0, !!hvm?.vkbDevice, opts.xenVersion ?? '4.17');
     await at('writing xenstore nodes', () => xs.withTransaction(async (t) => {
       for (const p of [dom, vm, lib]) await xsRm(t, p);
       await mknod(t, dom, ro);
       await mknod(t, vm, ro);
       await mknod(t, lib, none);
       await mknod(t, `${lib}/device`, none);
-      if (disks.length) await t.write(`${lib}/device/vbd`, '');
-      await t.write(`${lib}/device/console`, '');
-      if (nics.length) await t.write(`${lib}/device/vif`, '');
+      // The device kinds' directories now, in the order libxl adds them (disks; HVM: the keyboard before the
+      // console on 4.20, after it on 4.17; nics), as devices are set up concurrently later.
+      for (const kind of kinds) {
+        await t.write(`${lib}/device/${kind}`, '');
+      }
       await t.write(`${dom}/vm`, vm);
       // libxl__domain_rename writes both names, before the uuid.
       await t.write(`${dom}/name`, v.name);
@@ -323,14 +530,13 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       await mknod(t, `${dom}/memory`, ro);
       await mknod(t, `${dom}/device`, ro);
       await mknod(t, `${dom}/device/suspend/event-channel`, rw);
-      // The device kinds' directories now, in libxl's order (disks, console,
-      // nics), as devices are set up concurrently later.
-      if (disks.length) await t.write(`${dom}/device/vbd`, '');
-      if (nics.length) await t.write(`${dom}/device/vif`, '');
-      await mknod(t, `${dom}/control`, ro);
-      for (const n of ['shutdown', 'feature-poweroff', 'feature-reboot', 'feature-suspend', 'sysrq']) {
-        await mknod(t, `${dom}/control/${n}`, rw);
+      for (const kind of kinds) {
+        if (kind !== 'console') await t.write(`${dom}/device/${kind}`, '');
       }
+      await mknod(t, `${dom}/control`, ro);
+      if (hvm) await mknod(t, `${dom}/hvmloader`, ro);
+      const controls = ['shutdown', 'feature-poweroff', 'feature-reboot', 'feature-suspend', ...(hvm ? ['feature-s3', 'feature-s4'] : []), 'sysrq'];
+      for (const n of controls) await mknod(t, `${dom}/control/${n}`, rw);
       for (const n of ['data', 'drivers', 'feature', 'attr', 'error']) await mknod(t, `${dom}/${n}`, rw);
       await t.write(`${vm}/uuid`, v.uuid);
       await t.write(`${dom}/control/platform-feature-multiprocessor-suspend`, '1');
@@ -354,9 +560,10 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       for (const spec of specs) await xs.withTransaction((t) => writeDeviceNodes(t, spec));
     });
     const runScripts = (config as unknown as { c_info: { run_hotplug_scripts?: boolean | null } }).c_info.run_hotplug_scripts !== false;
-    devicesUp = Promise.all(specs.map((spec) => connectDevice(xs, spec, {
-      runScripts, timeoutScale: opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1,
-    })));
+    const connectOpts = { runScripts, timeoutScale: opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1 };
+    // An HVM guest's nics wait for QEMU (libxl adds them after the device model: the tap must exist).
+    const early = hvm ? specs.filter((s) => s.kind !== 'vif') : specs;
+    devicesUp = Promise.all(early.map((spec) => connectDevice(xs, spec, connectOpts)));
     devicesUp.catch(() => undefined);
 
     // libxl__build_pre
@@ -364,11 +571,10 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     await at('setting maximum memory', () => bc.setMaxMem(id, v.targetMemKb + LIBXL_MAXMEM_CONSTANT));
     const storePort = await at('allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
     const consolePort = await at('allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
-    if (pvh) {
-      // libxl__arch_domain_create: hvm_set_conf_params, the TSC mode, the paging pool.
+    if (container) {
+      // libxl__arch_domain_create: hvm_set_conf_params (and viridian), the TSC mode, the paging pool.
       await at('setting HVM parameters', () => {
-        bc.hvmSetParam(id, HVM_BUILD_PARAM.timer_mode, v.timerMode);
-        if (!altp2mAtCreate(xc)) bc.hvmSetParam(id, HVM_BUILD_PARAM.altp2m, v.altp2m);
+        for (const [param, value] of hvmConfParams(v, altp2mAtCreate(xc))) bc.hvmSetParam(id, param, value);
       });
       await at('setting TSC mode', () => bc.setTscInfo(id, v.tscMode));
       const pagingKb = v.shadowMemKb ?? requiredPagingMemoryKb(v.maxMemKb, v.maxVcpus, v.type, v.hap);
@@ -377,17 +583,18 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
 
     // libxl__build_pv
     const startTime = Date.now();
-    const kernelFile = await at('building domain', () => readFile(kernelPath).catch((e: NodeJS.ErrnoException) => {
+    const kernelFile = hvm ? null : await at('building domain', () => readFile(kernelPath).catch((e: NodeJS.ErrnoException) => {
       throw new Error(`kernel ${kernelPath}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
     }));
-    const ramdiskFile = v.ramdisk
+    // QEMU loads an HVM guest's kernel and ramdisk itself (-kernel, -initrd).
+    const ramdiskFile = v.ramdisk && !hvm
       ? await at('building domain', () => readFile(v.ramdisk!).catch((e: NodeJS.ErrnoException) => {
         throw new Error(`ramdisk ${v.ramdisk}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
       }))
       : null;
-    const kernel = await at('building domain', async () => {
+    const kernel: { pvh?: ReturnType<typeof pvhImage>; pv?: Parameters<typeof buildPv>[1]['image'] } = hvm ? {} : await at('building domain', async () => {
       try {
-        const k = await unpackedKernel(kernelPath, kernelFile);
+        const k = await unpackedKernel(kernelPath, kernelFile!);
         return pvh ? { pvh: pvhImage(k.elf, k.image) } : { pv: { ...k, params: pvParams(k.elf) } };
       } catch (e) {
         if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen ${pvh ? 'PVH' : 'PV'} kernel (${e.message})`);
@@ -401,6 +608,16 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     };
     // HVM containers hand xenstore and the console guest frame numbers (libxl__build_hvm's store_mfn = xenstore_pfn).
     const built = await at('building domain', async () => {
+      if (hvm) {
+        const fw = await hvmFirmware(hvm, opts.xenVersion ?? '4.17');
+        const r = await buildHvm(bc, {
+          domid: id, firmware: fw.firmware, systemFirmware: fw.systemFirmware,
+          memKb: v.maxMemKb - v.videoMemKb, targetKb: v.targetMemKb - v.videoMemKb, mmioHoleKb: hvm.mmioHoleKb,
+          maxVcpus: v.maxVcpus, apic: v.apic, onlineVcpus: [...v.availVcpus].sort((a, b) => a - b),
+          storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim, trace: buildTrace,
+        });
+        return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
+      }
       if (kernel.pvh) {
         const r = await buildPvh(bc, {
           domid: id, image: kernel.pvh, ramdisk: ramdiskFile, cmdline: v.cmdline,
@@ -419,7 +636,9 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     // libxl__build_post
     const centi = Math.floor((startTime % 1000) / 10).toString().padStart(2, '0');
     const startTimeEnt: [string, string] = ['start_time', `${Math.floor(startTime / 1000)}.${centi}`];
-    const vments: [string, string][] = pvh ? [startTimeEnt] : [
+    const vments: [string, string][] = hvm ? [
+      ['rtc/timeoffset', hvm.timeoffset], ['image/ostype', 'hvm'], startTimeEnt,
+    ] : pvh ? [startTimeEnt] : [
       ['image/ostype', 'linux'],
       ['image/kernel', kernelPath],
       startTimeEnt,
@@ -429,25 +648,26 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     const ents: [string, string][] = [
       ['memory/static-max', String(v.maxMemKb)],
       // libxl__get_targetmem_fudge: video RAM is not the guest's to balloon.
-      ['memory/target', String(v.targetMemKb - v.videoMemKb)],
+      ['memory/target', String(v.targetMemKb - v.videoMemKb - (hvm && v.maxMemKb > v.targetMemKb ? LIBXL_MAXMEM_CONSTANT : 0))],
       ['memory/videoram', String(v.videoMemKb)],
       ['domid', String(id)],
       ['store/port', String(storePort)],
       ['store/ring-ref', built.storeMfn.toString()],
       ...Array.from({ length: v.maxVcpus }, (_, i): [string, string] =>
         [`cpu/${i}/availability`, v.availVcpus.has(i) ? 'online' : 'offline']),
+      ...(hvm ? hvmPlatformEnts(hvm) : []),
     ];
     await at('writing xenstore nodes', () => xs.withTransaction(async (t) => {
       for (const [k, val] of ents) await t.write(`${dom}/${k}`, val);
       for (const [k, val] of vments) await t.write(`${vm}/${k}`, val);
-      if (!pvh) for (const spec of specs) if (spec.kind === 'vbd') await writeDiskProtocol(t, spec, pvProtocol(true));
+      if (!container) for (const spec of specs) if (spec.kind === 'vbd') await writeDiskProtocol(t, spec, pvProtocol(true));
     }));
     await at('introducing domain to xenstored', () => xs.introduce(id, built.storeMfn, storePort));
 
     // libxl__device_console_add for console 0 (xenconsoled, pty).
     const be = `/local/domain/0/backend/console/${id}/0`;
     const fe = `${dom}/console`;
-    await at('adding console', () => xs.withTransaction(async (t) => {
+    const addConsole = () => at('adding console', () => xs.withTransaction(async (t) => {
       const back: [string, string][] = [
         ['frontend', fe], ['frontend-id', String(id)], ['online', '1'], ['state', '1'], ['protocol', 'vt100'],
       ];
@@ -468,6 +688,23 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
         ['port', String(consolePort)], ['ring-ref', built.consoleMfn.toString()],
       ]) await t.write(`${fe}/${k}`, val);
     }));
+    if (!hvm) {
+      await addConsole();
+    } else {
+      // domcreate_launch_dm: the console and the QEMU-served keyboard (4.20 adds the keyboard first), then QEMU.
+      const addVkb = async () => {
+        if (hvm.vkbDevice) await at('adding devices', () => xs.withTransaction((t) => writeDeviceNodes(t, vkbSpec(id))));
+      };
+      if (opts.xenVersion === '4.20') await addVkb().then(addConsole);
+      else await addConsole().then(addVkb);
+      await at('starting device model', () => spawnDeviceModel(xs, {
+        domid: id, name: v.name, config, xenVersion: opts.xenVersion ?? '4.17',
+        timeoutSeconds: opts.deviceModelTimeout, trace,
+      }));
+      const nicsUp = Promise.all(specs.filter((s) => s.kind === 'vif').map((spec) => connectDevice(xs, spec, connectOpts)));
+      nicsUp.catch(() => undefined);
+      devicesUp = Promise.all([devicesUp, nicsUp]);
+    }
 
     await at('adding devices', () => devicesUp);
     const settled = nics.length ? { ...config, nics: settledNics } as DomainConfig : config;
@@ -476,7 +713,8 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       await storeUserdata(userdataPath(id, v.uuid, opts.libDir), savedConfigJson(settled, opts.xenVersion ?? '4.17'));
     });
 
-    if (!opts.paused) await at('unpausing domain', () => xc.unpauseDomain(id));
+    // libxl_domain_unpause: an HVM guest's QEMU gets "cont" first.
+    if (!opts.paused) await at('unpausing domain', () => (hvm ? unpauseDomain(ctx, id) : xc.unpauseDomain(id)));
     return { domid: id, name: v.name, uuid: v.uuid, config: settled };
   } catch (e) {
     const step = e instanceof CreateError ? e.step

@@ -103,6 +103,22 @@ export class DmArgsError extends XlError {
   }
 }
 
+/** libxl__domain_build_info_setdefault for qemu-xen: the card (cirrus when unset) and its video RAM in KiB. */
+function settleVideo(b: Loose, hvm: Loose, fail: (msg: string) => never) {
+  const kind = low(hvm.vga?.kind) === 'unknown' || !hvm.vga?.kind ? 'cirrus' : low(hvm.vga.kind);
+  const vga = VGA[kind] ?? fail('Invalid emulated video card specified');
+  let videoKb = big(b.video_memkb);
+  if (videoKb === MEMKB_DEFAULT) videoKb = BigInt(vga.defaultMb) * 1024n;
+  if (videoKb < BigInt(vga.minMb) * 1024n) fail(vga.tooSmall!);
+  return { vga, videoKb };
+}
+
+/** An HVM guest's b_info.video_memkb as libxl settles it (what the guest's RAM gives to the card). */
+export function hvmVideoMemKb(config: DomainConfig): number {
+  const b: Loose = (config as unknown as Loose).b_info ?? {};
+  return Number(settleVideo(b, b.u?.hvm ?? {}, (msg) => { throw new DmArgsError(msg); }).videoKb);
+}
+
 // ---- small helpers over the model -------------------------------------------------
 
 type Loose = Record<string, any>;
@@ -460,11 +476,7 @@ function hvmArgs(
     }
   }
 
-  const kind = low(hvm.vga?.kind) === 'unknown' || !hvm.vga?.kind ? 'cirrus' : low(hvm.vga.kind);
-  const vga = VGA[kind] ?? fail('Invalid emulated video card specified');
-  let videoKb = big(b.video_memkb);
-  if (videoKb === MEMKB_DEFAULT) videoKb = BigInt(vga.defaultMb) * 1024n;
-  if (videoKb < BigInt(vga.minMb) * 1024n) fail(vga.tooSmall!);
+  const { vga, videoKb } = settleVideo(b, hvm, fail);
   const vgaDev = vga.device(videoKb);
   if (vgaDev) add('-device', vgaDev);
 

@@ -42,8 +42,8 @@ type Kv = readonly [string, string];
 
 /** One device as libxl__device plus the entries libxl__device_generic_add writes. */
 export interface DeviceSpec {
-  kind: 'vbd' | 'vif';
-  backendKind: 'vbd' | 'qdisk' | 'vif';
+  kind: 'vbd' | 'vif' | 'vkbd';
+  backendKind: 'vbd' | 'qdisk' | 'vif' | 'vkbd';
   domid: number;
   devid: number;
   backendDomid: number;
@@ -55,11 +55,28 @@ export interface DeviceSpec {
   nictype?: 'vif' | 'vif_ioemu';
 }
 
+/** The disks and nics: devices with a kernel backend, hotplug scripts and a config list. */
+export type SplitDeviceSpec = DeviceSpec & { kind: 'vbd' | 'vif'; backendKind: 'vbd' | 'qdisk' | 'vif' };
+
 export function devicePaths(d: Pick<DeviceSpec, 'kind' | 'backendKind' | 'domid' | 'devid' | 'backendDomid'>) {
   return {
     backend: `/local/domain/${d.backendDomid}/backend/${d.backendKind}/${d.domid}/${d.devid}`,
     frontend: `/local/domain/${d.domid}/device/${d.kind}/${d.devid}`,
     libxl: `/libxl/${d.domid}/device/${d.kind}/${d.devid}`,
+  };
+}
+
+/**
+ * An HVM guest's default virtual keyboard (b_info.u.hvm.vkb_device): libxl__device_add's generic entries for
+ * libxl__vkb_devtype with the QEMU backend, devid 0, no feature entries. QEMU is its backend; no script runs.
+ */
+export function vkbSpec(domid: number): DeviceSpec {
+  const init = String(XenbusStateInitialising);
+  return {
+    kind: 'vkbd', backendKind: 'vkbd', domid, devid: 0, backendDomid: 0, label: 'virtual keyboard 0',
+    back: [['frontend-id', String(domid)], ['online', '1'], ['state', init]],
+    front: [['backend-id', '0'], ['state', init]],
+    roFront: [],
   };
 }
 
@@ -92,7 +109,7 @@ export function refuseQemuBackend(spec: DeviceSpec): void {
 
 export interface DiskSettled {
   disk: Model;
-  spec: DeviceSpec;
+  spec: SplitDeviceSpec;
 }
 
 /**
@@ -179,7 +196,7 @@ const isDefaultMac = (m: unknown): boolean => !Array.isArray(m) || m.every((b) =
 
 export interface NicSettled {
   nic: Model;
-  spec: DeviceSpec;
+  spec: SplitDeviceSpec;
 }
 
 /** libxl__device_nic_setdefault + libxl__set_xenstore_nic (and the generic entries of libxl__device_add_async). */
@@ -351,7 +368,7 @@ async function attachedDomain(ctx: LibxlContext, domid: number): Promise<{ type:
  * restored, so a failed attach leaves nothing.
  */
 async function attach(
-  ctx: LibxlContext, domid: number, dom: { type: string; uuid: string }, settled: DeviceSpec, given: JNode, opts: AttachOptions,
+  ctx: LibxlContext, domid: number, dom: { type: string; uuid: string }, settled: SplitDeviceSpec, given: JNode, opts: AttachOptions,
 ): Promise<{ devid: number }> {
   const xs = await ctx.xs();
   const path = userdataPath(domid, dom.uuid, opts.libDir);

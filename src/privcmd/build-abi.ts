@@ -45,10 +45,11 @@ export const HVM_BUILD_PARAM = {
   store_pfn: 1, store_evtchn: 2, ioreq_pfn: 5, bufioreq_pfn: 6, timer_mode: 10, ident_pt: 12,
   console_pfn: 17, console_evtchn: 18, paging_ring_pfn: 27, monitor_ring_pfn: 28, sharing_ring_pfn: 29,
   ioreq_server_pfn: 32, nr_ioreq_server_pages: 33, altp2m: 35,
+  viridian: 9, hpet_enabled: 11, vpt_align: 16, mca_cap: 38,
 } as const;
 
 /** XEN_X86_EMU_* emulation flags of createdomain's arch config (arch-x86/xen.h). */
-export const X86_EMU = { lapic: 1 << 0, all: 0x7ff, vpci: 1 << 10 } as const;
+export const X86_EMU = { lapic: 1 << 0, use_pirq: 1 << 9, all: 0x7ff, vpci: 1 << 10 } as const;
 
 /** MMUEXT_* (xen.h). */
 export const MMUEXT = { pin_l1: 0, pin_l2: 1, pin_l3: 2, pin_l4: 3, unpin: 4 } as const;

@@ -98,11 +98,12 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
 }
 
 /**
- * Builds and starts the domain (PV, with its disks and nics). XL_TRACE=1 prints
+ * Builds and starts the domain (PV, PVH or HVM, with its devices). XL_TRACE=1 prints
  * each step with its time. Lab tests of the rollback: XL_TEST_FAIL_AT=<step>
  * makes that step (or build sub-step) fail; XL_TEST_HOTPLUG_TIMEOUT=<s>
  * shortens the hotplug scripts' 40 s; XL_TEST_XS_REFUSE=<regex> has
- * xenstored refuse our writes to matching paths.
+ * xenstored refuse our writes to matching paths. XL_DEVICE_MODEL_TIMEOUT=<s>
+ * changes the 60 s an HVM guest's QEMU has to come up.
  */
 async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.20'): Promise<number> {
   const { createPvDomain, CreateError } = await import('../../libxl/create.js');
@@ -115,6 +116,7 @@ async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.
         failAt: process.env.XL_TEST_FAIL_AT,
         xsRefuse: process.env.XL_TEST_XS_REFUSE ? new RegExp(process.env.XL_TEST_XS_REFUSE) : undefined,
         hotplugTimeout: Number(process.env.XL_TEST_HOTPLUG_TIMEOUT) || undefined,
+        deviceModelTimeout: Number(process.env.XL_DEVICE_MODEL_TIMEOUT) || undefined,
       });
       trace?.('created');
       if (a.monitor && a.daemonize) await startMonitoring(created, r, version);

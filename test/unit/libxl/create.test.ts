@@ -3,7 +3,7 @@
 // wrote for the lab's pv.cfg).
 import { describe, expect, it } from 'vitest';
 import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
-import { configDevices, savedConfigJson, viewConfig } from '../../../src/libxl/create.js';
+import { configDevices, savedConfigJson, viewConfig, viridianMask } from '../../../src/libxl/create.js';
 
 const PV_CFG = [
   'name = "lab-pv"', 'type = "pv"', 'kernel = "/lab/guests/vmlinuz"', 'ramdisk = "/lab/guests/initrd.gz"',
@@ -73,5 +73,36 @@ describe('saved domain configuration (libxl-json userdata)', () => {
     "on_soft_reset": "soft_reset"
 }
 `);
+  });
+});
+
+const HVM_CFG = [
+  'name = "lab-hvm"', 'type = "hvm"', 'kernel = "/lab/guests/vmlinuz"', 'memory = 256', 'vcpus = 1', 'serial = "pty"', 'vnc = 0', '',
+].join('\n');
+
+describe('HVM create inputs (libxl setdefault for qemu-xen)', () => {
+  it('settles the card\'s video RAM and the u.hvm defaults', async () => {
+    const v = viewConfig(await build(HVM_CFG));
+    expect(v).toMatchObject({ type: 'hvm', maxMemKb: 262144, targetMemKb: 262144, videoMemKb: 8192 });
+    expect(v.hvm).toEqual({
+      acpi: true, acpiS3: true, acpiS4: true, acpiLaptopSlate: false, hpet: true, vptAlign: true, viridian: 0n, mcaCaps: 0,
+      pirq: false, vkbDevice: true, timeoffset: '', rtcTimeoffset: 0, localtime: false, firmware: null, systemFirmware: null,
+      bios: 'unknown', mmioHoleKb: 0,
+    });
+    expect(viewConfig(await build(HVM_CFG, ['vga="stdvga"'])).videoMemKb).toBe(16384);
+    expect(viewConfig(await build(HVM_CFG, ['acpi=0', 'hpet=0', 'vkb_device=0'])).hvm).toMatchObject({ acpi: false, hpet: false, vkbDevice: false });
+    expect(viewConfig(await build(PV_CFG)).hvm).toBeNull();
+  });
+
+  it('computes libxl\'s viridian mask and refuses what libxl refuses', () => {
+    // base, freq, time_ref_count, apic_assist, crash_ctl, no_vp_limit, cpu_hotplug
+    expect(viridianMask(true, new Set(), new Set())).toBe(0x1865n);
+    // base alone also sets HVMPV_no_freq
+    expect(viridianMask(false, new Set([0]), new Set())).toBe(0x3n);
+    // stimer brings time_ref_count and synic; freq disabled gives no_freq
+    expect(viridianMask(true, new Set([8]), new Set([1]))).toBe(0x1865n | 0x2n | 0x80n | 0x100n);
+    expect(viridianMask(false, new Set(), new Set())).toBe(0n);
+    expect(() => viridianMask(true, new Set([5]), new Set([5]))).toThrow('apic_assist group both enabled and disabled');
+    expect(() => viridianMask(false, new Set([2]), new Set())).toThrow('base group not enabled');
   });
 });
