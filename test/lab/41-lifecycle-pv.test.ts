@@ -6,24 +6,12 @@
 // for Xen: each create fails in one line and leaves only Domain-0.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINUX_NOTES, makeElf } from '../helpers/kernel-images.js';
-import { XEN, bundleForDom0, dom0, dom0ok, dom0sh, guestConsole, waitFor } from './lab.js';
+import { XEN, bundleForDom0, dom0, dom0ok, dom0sh, guestConsole, onPty, waitFor } from './lab.js';
 
 const XL = '/project/bin/xl';
 const P = 'lc41';
 /** The lab kernel as a gzipped ELF: unpacks in about a second, where the bzImage's xz/zstd takes 15 s. */
 const FAST = ['kernel="/lab/guests/vmlinux.gz"'];
-
-let ptyRun = '';
-
-/** Run `argv` on a fresh pty, playing `script` (expect/send/sleep steps) at it. */
-async function onPty(script: object[], argv: string[], background = ''): Promise<{ code: number; output: string; stepsDone: number; ttyModeRestored: boolean }> {
-  const file = `/tmp/${P}-pty-${Date.now()}.json`;
-  await dom0ok(['sh', '-c', `cat > ${file} <<'EOF'\n${JSON.stringify(script)}\nEOF`]);
-  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = await dom0sh(`node ${ptyRun} ${file} -- ${quoted} > ${file}.out & ${background} wait; cat ${file}.out`, 400);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
-}
 
 async function domid(name: string): Promise<number | null> {
   const r = await dom0(['xl', 'domid', name]);
@@ -53,7 +41,6 @@ async function bootedTimes(name: string, n: number): Promise<void> {
 
 describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest (Xen ${XEN})`, () => {
   beforeAll(async () => {
-    ptyRun = await bundleForDom0('test/lab/programs/pty-run.ts');
     await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do xl destroy $n; done; rm -f /var/log/xen/console/guest-${P}*.log; true`);
   });
   afterAll(async () => {
