@@ -117,7 +117,13 @@ export async function start(ver) {
   ];
   const t0 = Date.now();
   log(`starting Xen ${ver.name} lab`);
-  run('qemu-system-x86_64', args);
+  // QEMU has once exited 1 at once right after another lab stopped: try a second time, saying so.
+  const first = run('qemu-system-x86_64', args, { allowFail: true });
+  if (first.status !== 0) {
+    log(`QEMU exited ${first.status} at start (${`${first.stderr ?? ''}`.trim().split('\n').pop() || 'no message'}); starting it again`);
+    await sleep(2000);
+    run('qemu-system-x86_64', args);
+  }
   fs.writeFileSync(f.started, new Date().toISOString());
   const broker = spawn(process.execPath, [path.join(LAB_DIR, 'lib/broker.mjs'), f.dir], { detached: true, stdio: 'ignore' });
   fs.writeFileSync(f.brokerPid, String(broker.pid));
