@@ -14,8 +14,8 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../config-parser/index.js';
 import {
-  buildHvm, buildPv, buildPvh, BuildStepError, HVM_BELOW_4G_MMIO_START, parseElf32, PVH_DSDT_FLAVOURS, KernelFormatError, LayoutError, UnpackError, loadKernelElf, pvParams, pvhImage,
-  type KernelElf,
+  buildHvm, buildPv, buildPvh, BuildStepError, HVM_BELOW_4G_MMIO_START, parseElf32, PVH_DSDT_FLAVOURS, KernelFormatError,
+  LayoutError, UnpackError, loadKernelElf, pvParams, pvhImage, type KernelElf,
 } from '../domain-builder/index.js';
 import { runHotplug } from '../device-hotplug/index.js';
 import { BuildCalls } from '../privcmd/build-calls.js';
@@ -415,7 +415,11 @@ async function checkHvm(config: DomainConfig, v: PvConfigView, h: HvmView, xenVe
     throw new Error(`device model ${dm.argv[0]} is not executable`);
   }
   const fw = await hvmFirmwarePaths(h, xenVersion);
-  for (const p of [fw.firmware, fw.systemFirmware]) await readOrSay(p, p === fw.firmware ? 'firmware' : 'BIOS').then(() => undefined);
+  for (const [p, what] of [[fw.firmware, 'firmware'], [fw.systemFirmware, 'BIOS']]) {
+    await access(p, fsConstants.R_OK).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`${what} ${p}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
+    });
+  }
 }
 
 const errText = (e: unknown): string => {
