@@ -1,5 +1,8 @@
 // Test-side access to the running lab's dom0: one broker connection per test process.
 import { LabClient, labVersion, runDir, type ExecResult } from '../../lab/lib/index.mjs';
+import { appendFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { HOST_STATE_SCRIPT, added } from './host-state.js';
 
 export const XEN = process.env.XENLAB_XEN ?? '4.17';
 export const labVer = labVersion(XEN);
@@ -141,4 +144,44 @@ export async function onPty(script: object[], argv: string[], background = ''): 
   const r = await dom0sh(`node ${runner} ${file} -- ${quoted} > ${file}.out & ${background} wait; cat ${file}.out`, 400);
   if (r.code !== 0) throw new Error(`pty-run exited ${r.code}: ${r.stderr.trim()}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PtyOutcome;
+}
+
+/** A death that no xl chooses: a signal (or the shell's 128+N for one), or a timeout. */
+export const diedBySignal = (r: Dom0Result) => r.timedOut || !!r.signal || (r.code >= 128 && r.code < 160);
+
+/**
+ * Record a retry for the runner's summary ("N retries") and say it in the log. Only the lab's own flakiness may be
+ * retried (the C xl or a dom0 tool dying by a signal, the lab's state moving between two C xl runs); a death or a
+ * difference of our xl never is.
+ */
+export function noteRetry(what: string, why: string): void {
+  const file = process.env.XL_LAB_RETRY_LOG;
+  const testFile = (expect.getState().testPath ?? '').replace(/^.*\/test\/lab\//, 'test/lab/');
+  console.warn(`retry: ${testFile}: ${what}: ${why}`);
+  if (file) appendFileSync(file, `${JSON.stringify({ file: testFile, what, why })}\n`);
+}
+
+/**
+ * Poll `probe` until `ok` holds of its value or `seconds` pass, and return the last value seen either way: the
+ * caller asserts the value itself, so a failure shows what was there.
+ */
+export async function settle<T>(seconds: number, probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = await probe();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The host snapshot of host-state.ts, taken in dom0. */
+export async function hostState(): Promise<string> {
+  const r = await dom0sh(HOST_STATE_SCRIPT);
+  if (r.code !== 0) throw new Error(`host snapshot exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** What appeared in dom0 since `before` (a hostState()): [] when nothing did. */
+export async function leftSince(before: string): Promise<string[]> {
+  return added(before, await hostState());
 }
