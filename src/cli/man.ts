@@ -106,6 +106,7 @@ export function renderXlMan(): string {
     ['XL_DEVICE_MODEL_TIMEOUT=<seconds>', 'How long xl create waits for an HVM guest\'s QEMU to start (default 60, as libxl).'],
     ['XL_TEST_FAIL_AT=<step>', 'For lab tests of xl create\'s rollback: make the named step fail.'],
     ['XL_TEST_XS_REFUSE=<regex>', 'For lab tests of xl create\'s rollback: have xenstored refuse writes to paths matching the regular expression.'],
+    ['XL_TEST_ROLLBACK_LEAK=<path>', 'For lab tests of the leak checks: leave this xenstore path (%d: the domid) behind after a rollback.'],
   ]);
 
   out += '.SH SEE ALSO\nxl.cfg(5)\n';

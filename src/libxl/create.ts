@@ -67,6 +67,8 @@ export interface CreateOptions {
   failAt?: string;
   /** Make xenstored refuse our writes to paths matching this (tests of the rollback). */
   xsRefuse?: RegExp;
+  /** Leave this xenstore path (%d: the domid) behind after the rollback (tests of the tests' leak checks). */
+  rollbackLeak?: string;
   /** Which libxl's JSON the saved config follows; default 4.17. */
   xenVersion?: XenVersion;
   /** Where userdata files go (tests); default XEN_LIB_DIR. */
@@ -725,7 +727,10 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
       : e instanceof BuildStepError ? `building domain` : current || 'creating domain';
     // Scripts still running would race the teardown.
     await devicesUp?.catch(() => undefined);
-    if (domid !== null) await rollback(ctx, domid, opts.warn, opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1);
+    if (domid !== null) {
+      await rollback(ctx, domid, opts.warn, opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1);
+      if (opts.rollbackLeak) await (await ctx.xs()).write(opts.rollbackLeak.replace('%d', String(domid)), 'leak injected for testing');
+    }
     if (e instanceof CreateError) throw e;
     let detail = errText(e);
     if (e instanceof LayoutError) detail = `not enough memory: ${e.message}`;

@@ -115,6 +115,7 @@ async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.
         paused: a.paused, xenVersion: version, trace, warn: (m) => err(`xl: warning: ${m}\n`),
         failAt: process.env.XL_TEST_FAIL_AT,
         xsRefuse: process.env.XL_TEST_XS_REFUSE ? new RegExp(process.env.XL_TEST_XS_REFUSE) : undefined,
+        rollbackLeak: process.env.XL_TEST_ROLLBACK_LEAK,
         hotplugTimeout: Number(process.env.XL_TEST_HOTPLUG_TIMEOUT) || undefined,
         deviceModelTimeout: Number(process.env.XL_DEVICE_MODEL_TIMEOUT) || undefined,
       });

@@ -1,16 +1,18 @@
 // Lab program: our libxl's create with a failure injected at each given step,
 // one after another in this one process (xl's own start-up, seconds under
 // emulation, is paid once). After each attempt it asks the C tools what is
-// left: `xl list` names and the xenstore paths naming the domain.
+// left: `xl list` names, and every item of the host snapshot (host-state.ts:
+// xenstore paths, domains, loop devices, bridge ports, device models,
+// userdata files) that was not there before the first attempt.
 //
 //   node create-failures.mjs CFG XEN_VERSION NAME STEP... -- KEY=VALUE...
 //
 // Prints one JSON line per step: { step, error, domains, leftovers }.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { openContext } from '../../../src/libxl/context.js';
 import { CreateError, createPvDomain } from '../../../src/libxl/create.js';
 import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
+import { HOST_STATE_SCRIPT, added } from '../host-state.js';
 
 const argv = process.argv.slice(2);
 const sep = argv.indexOf('--');
@@ -21,7 +23,9 @@ const xenVersion = version === '4.20' ? '4.20' : '4.17';
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
 
 const { config } = await dryRunCreate(cfg!, overrides, { xenVersion });
+const snapshot = () => sh('bash', ['-c', HOST_STATE_SCRIPT]);
 const ctx = openContext();
+const before = snapshot();
 try {
   for (const step of steps) {
     let error = 'no error';
@@ -31,10 +35,8 @@ try {
       error = e instanceof CreateError ? e.message : `unexpected: ${e instanceof Error ? e.stack : String(e)}`;
     }
     const domains = sh('xl', ['list']).trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]);
-    const leftovers = ['/local/domain', '/vm', '/libxl', '/local/domain/0/backend']
-      .flatMap((where) => sh('xenstore-ls', ['-f', where]).split('\n').filter((l) => l.includes(name!)));
-    const userdata = readdirSync('/var/lib/xen').filter((f) => /^userdata-d\.[1-9]/.test(f));
-    process.stdout.write(`${JSON.stringify({ step, error, domains, leftovers: [...leftovers, ...userdata] })}\n`);
+    const leftovers = added(before, snapshot());
+    process.stdout.write(`${JSON.stringify({ step, error, domains, leftovers })}\n`);
   }
 } finally {
   await ctx.close();
