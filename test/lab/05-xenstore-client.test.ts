@@ -36,7 +36,7 @@ describe.each(transports)(`xenstore client on real xenstored via %s (Xen ${XEN})
   });
 
   it('serves 200 concurrent requests on one connection', () => {
-    expect(r.concurrentOk).toBe(true);
+    expect(r.concurrentWrong).toEqual([]);
   });
 
   it('delivers the initial watch event and one for a write by another client', () => {
@@ -53,7 +53,7 @@ describe.each(transports)(`xenstore client on real xenstored via %s (Xen ${XEN})
   });
 
   it('lists a directory larger than one reply', () => {
-    expect(r.bigDirOk).toBe(true);
+    expect({ count: r.bigDirCount, missing: r.bigDirMissing }).toEqual({ count: 300, missing: [] });
   });
 
   it('renders a subtree exactly as xenstore-ls -p does', () => {
