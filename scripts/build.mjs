@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Bundles src/cli/main.ts into dist/ (run by `npm run build`). Dynamic
 // imports become their own chunks so each xl command loads only its code.
+//   node scripts/build.mjs [--outdir DIR]   (tests build elsewhere, never under a running xl)
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist');
+const outArg = process.argv.indexOf('--outdir');
+const outdir = outArg > 0 ? process.argv[outArg + 1] : join(root, 'dist');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 const started = performance.now();

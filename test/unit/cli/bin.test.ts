@@ -1,14 +1,17 @@
 // The built CLI as users run it: scripts/build.mjs, then bin/xl in a child.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildScratchProject } from './built-xl.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readFixture, type HelpFixture } from './fixtures.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const xl = join(root, 'bin', 'xl');
+/** A scratch build: dist/ may be in use by a lab run meanwhile. */
+const built = buildScratchProject();
+const xl = join(built, 'bin', 'xl');
 const scratch = mkdtempSync(join(tmpdir(), 'xl-bin-test-'));
 
 // Pin the table so results do not depend on the host's hypervisor.
@@ -19,11 +22,11 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}, file = xl) {
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'pipe' });
-});
 
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+  rmSync(built, { recursive: true, force: true });
+});
 
 describe('bin/xl', () => {
   it('says "command not implemented" and exits 1 for an unknown command', () => {
@@ -101,7 +104,7 @@ describe('bin/xl', () => {
     // 1 MiB written just before runCli exits; a reader that starts late
     // must still get all of it (process.exit() alone cuts it at 64 KiB).
     const script = `
-      const { runCli } = await import(${JSON.stringify(join(root, 'dist', 'main.js'))});
+      const { runCli } = await import(${JSON.stringify(join(built, 'dist', 'main.js'))});
       process.stdout.write('x'.repeat(1 << 20));
       await runCli(['frobnicate']);`;
     const r = spawnSync('sh', ['-c', `"${process.execPath}" --input-type=module -e "$SCRIPT" | (sleep 0.3; wc -c)`], {
@@ -119,7 +122,13 @@ describe('bundle layout (dist/meta.json)', () => {
     imports: { path: string; kind: string; external?: boolean }[];
     entryPoint?: string;
   }
-  const meta = () => JSON.parse(readFileSync(join(root, 'dist', 'meta.json'), 'utf8')) as { outputs: Record<string, Output> };
+  /** The scratch build's metafile, its output paths as they are in the real dist/ ("dist/main.js"). */
+  const meta = () => {
+    const m = JSON.parse(readFileSync(join(built, 'dist', 'meta.json'), 'utf8')) as { outputs: Record<string, Output> };
+    const rel = (p: string) => p.replace(/^.*?\bdist\//, 'dist/');
+    return { outputs: Object.fromEntries(Object.entries(m.outputs).map(([k, o]) =>
+      [rel(k), { ...o, imports: o.imports.map((i) => (i.external ? i : { ...i, path: rel(i.path) })) }])) };
+  };
 
   /** Source files loaded at startup of `output`: it and its static imports. */
   function loadedWith(output: string): string[] {

@@ -1,16 +1,19 @@
 // `xl create -n` through the built bin/xl: stdout is the JSON of dryRunCreate, stderr has C's "Parsing config
 // from" line, our warnings and one-line errors, exit statuses are main_create's. xl.conf comes from
 // XL_GLOBAL_CONFIG so the host's file does not matter.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildScratchProject } from './built-xl.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const xl = join(root, 'bin', 'xl');
+/** A scratch build: dist/ may be in use by a lab run meanwhile. */
+const built = buildScratchProject();
+const xl = join(built, 'bin', 'xl');
 const FIX = join(root, 'test', 'fixtures', 'config');
 const scratch = mkdtempSync(join(tmpdir(), 'xl-create-test-'));
 const emptyConf = join(scratch, 'xl-empty.conf');
@@ -30,10 +33,10 @@ function xlRun(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { stdout: r.stdout, stderr: r.stderr.replace(HOST_NOTE, ''), status: r.status };
 }
 
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'pipe' });
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+  rmSync(built, { recursive: true, force: true });
 });
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const cfg = (name: string, text: string) => {
   const p = join(scratch, name);
@@ -236,7 +239,7 @@ describe('xl create -n: xl.conf', () => {
 });
 
 it('the create chunk is the one that loads zod and the config parser', () => {
-  const meta = JSON.parse(readFileSync(join(root, 'dist', 'meta.json'), 'utf8')) as {
+  const meta = JSON.parse(readFileSync(join(built, 'dist', 'meta.json'), 'utf8')) as {
     outputs: Record<string, { entryPoint?: string; imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }>;
   };
   const [chunk, out] = Object.entries(meta.outputs).find(([, o]) => o.entryPoint === 'src/cli/commands/create.ts')!;
