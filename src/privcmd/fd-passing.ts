@@ -8,10 +8,8 @@
 // cmsghdr that CMSG_SPACE(sizeof(int)) bytes hold (Linux <bits/socket.h>,
 // FreeBSD/NetBSD <sys/socket.h>).
 
-// Aliased for the same reason as in native.ts: the bundle's banner already
-// declares a top-level createRequire.
-import { createRequire as requireFrom } from 'node:module';
 import { errnoName } from './errors.js';
+import { loadKoffi } from './koffi-loader.js';
 import { osFor, type OsName } from './os.js';
 
 interface CmsgLayout {
@@ -65,7 +63,7 @@ function binding(): (sockFd: number, data: Buffer, control: Buffer) => number {
   if (sendmsg) return sendmsg;
   const os = osFor();
   const l = LAYOUTS[os.os];
-  const koffi = requireFrom(import.meta.url)('koffi') as Koffi;
+  const koffi = loadKoffi<Koffi>(import.meta.url);
   let libc: { func(decl: string): Fn } | undefined;
   let last: unknown;
   for (const n of [os.libc, 'libc.so']) {

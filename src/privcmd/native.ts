@@ -4,10 +4,8 @@
 // Addresses cross this boundary as bigint; libc is declared with uintptr_t
 // rather than pointer types so no koffi objects leak out.
 
-// Aliased: the bundles' banner (scripts/build.mjs) already declares a
-// top-level createRequire, and a second one is a SyntaxError at load.
-import { createRequire as requireFrom } from 'node:module';
 import { PrivcmdError } from './errors.js';
+import { loadKoffi } from './koffi-loader.js';
 import { osFor, type OsPrivcmd } from './os.js';
 
 export interface Native {
@@ -55,8 +53,7 @@ function loadLibc(koffi: Koffi, os: OsPrivcmd): { func(decl: string): Fn } {
 }
 
 function createNative(os: OsPrivcmd): Native {
-  const require = requireFrom(import.meta.url);
-  const koffi = require('koffi') as Koffi;
+  const koffi = loadKoffi<Koffi>(import.meta.url);
   const libc = loadLibc(koffi, os);
 
   const c = {
