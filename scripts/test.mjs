@@ -67,7 +67,10 @@ function vitest(title, config, reportName, env, { lab = false, xen = '' } = {}) 
   if (lab && skipped) problems.push(`${title}: ${skipped} test(s) skipped or todo; the lab suite must run every test`);
   if (lab) labTotals.set(xen, r.numTotalTests);
   // Name each failure again at the end: CI keeps only the tail of the output.
-  for (const file of r.testResults ?? []) {
+  // A file's time runs from its start to the next file's (its hooks included; the JSON's endTime leaves them out).
+  const files = [...(r.testResults ?? [])].sort((a, b) => a.startTime - b.startTime);
+  const until = (i) => (i + 1 < files.length ? files[i + 1].startTime : Math.max(files[i].endTime, r.startTime + 0));
+  for (const [i, file] of files.entries()) {
     const rel = path.relative(root, file.name);
     const failedTests = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
     // A hook (beforeAll/afterAll) or import error: the file's own message.
@@ -75,7 +78,7 @@ function vitest(title, config, reportName, env, { lab = false, xen = '' } = {}) 
     for (const a of failedTests) failures.push(`${title}: ${rel} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
     if (lab) {
       const ran = (file.assertionResults ?? []).filter((a) => a.status === 'passed' || a.status === 'failed').length;
-      timings.push({ what: `${xen} ${rel}`, secs: (file.endTime - file.startTime) / 1000, tests: ran });
+      timings.push({ what: `${xen} ${rel}`, secs: (until(i) - file.startTime) / 1000, tests: ran });
     }
   }
   if (lab && fs.existsSync(setupReport)) {

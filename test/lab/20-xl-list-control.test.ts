@@ -2,7 +2,7 @@
 // guests are created with the C xl, outputs are compared with the C xl's on the same state (only Time(s) masked),
 // and what our control commands do is checked with the C xl and xenstore-ls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XEN, diedBySignal, dom0, dom0ok, dom0sh, noteRetry, settle, waitFor, type Dom0Result } from './lab.js';
+import { XEN, diedBySignal, dom0, dom0ok, dom0sh, guestConsole, noteRetry, settle, waitFor, type Dom0Result } from './lab.js';
 
 const OURS = '/project/bin/xl';
 const P = 'xlt20'; // guest names unique to this file
@@ -61,13 +61,27 @@ const uuidOf = async (domid: number) => (await dom0ok(['xenstore-read', `/local/
 
 describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
   beforeAll(async () => {
-    await dom0sh(`for n in ${RUN} ${PAUSED} ${P}-c ${P}-o; do xl destroy $n 2>/dev/null; done; true`);
+    await dom0sh(`for n in ${RUN} ${PAUSED} ${P}-c ${P}-o; do xl destroy $n 2>/dev/null; done; rm -f /var/log/xen/console/guest-${RUN}.log; true`);
     const a = await createDevices(RUN, DISK);
     expect(a.code, a.stderr).toBe(0);
     const b = await dom0sh(`xl create -p /lab/guests/pv.cfg 'name="${PAUSED}"'`, 120);
     expect(b.code, b.stderr).toBe(0);
     // The running guest settles once its kernel idles.
     await waitFor(`${RUN} to run`, 120, async () => /-b----|r-----/.test(await dom0ok(['xl', 'list', RUN])));
+  });
+
+  // The lab's PV guest with a disk and a vif under the C xl: the reference the other files compare ours with.
+  it('the C xl\'s pv-devices guest boots, reads its disk, has eth0 and a vif in xenbr0', async () => {
+    const log = await waitFor('the guest device report', 120, async () => {
+      const text = await guestConsole(RUN);
+      return /LAB-GUEST-ETH0 /.test(text) && text;
+    });
+    expect(log).toContain('LAB-GUEST-READY');
+    expect(log).toContain(`LAB-GUEST-XVDA LAB-DISK-CONTENT disk xen-${XEN}`);
+    const id = await domidOf(RUN);
+    const mac = (await dom0ok(['xenstore-read', `/local/domain/0/backend/vif/${id}/0/mac`])).trim();
+    expect(log).toContain(`LAB-GUEST-ETH0 ${mac}`);
+    expect(await dom0ok(['brctl', 'show', 'xenbr0'])).toContain(`vif${id}.0`);
   });
 
   afterAll(async () => {

@@ -42,7 +42,11 @@ describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
     const cMs = Date.now() - c0;
     console.log(`xl create pv.cfg wall time: ours ${oursMs} ms, C xl ${cMs} ms (Xen ${XEN})`);
     // The guest kernels write nodes of their own (control/feature-*): compare once both have booted.
-    await waitFor('the C xl guest marker', 180, async () => /LAB-GUEST-ETH0/.test(await guestConsole(THEIRS)));
+    const theirLog = await waitFor('the C xl guest marker', 180, async () => { const t = await guestConsole(THEIRS); return /LAB-GUEST-ETH0/.test(t) && t; });
+    // pv.cfg under the C xl: no disk, no nic (the reference for ours above)
+    expect(theirLog).toContain('LAB-GUEST-XVDA none');
+    expect(theirLog).toContain('LAB-GUEST-ETH0 none');
+    expect(log).toContain('LAB-GUEST-ETH0 none');
     expect(await tree(OURS)).toBe(await tree(THEIRS));
     // The saved config (libxl-json userdata) as the C libxl writes it, so `xl list -l` and reboot find it.
     expect(await userdata(OURS)).toBe(await userdata(THEIRS));

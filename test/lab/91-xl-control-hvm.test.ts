@@ -51,7 +51,7 @@ describe(`our xl on HVM guests next to the C xl (Xen ${XEN})`, () => {
     expect(JSON.parse(o.stdout)[0].config.c_info.type).toBe('hvm');
   });
 
-  it('unpause resumes QEMU ("cont" over QMP) and the domain: the guest boots to its marker', async () => {
+  it('unpause resumes QEMU ("cont" over QMP) and the domain: the C xl\'s guest boots to its marker and reads its disk', async () => {
     // libxl leaves QEMU running for xl create -p; stop it, so that only our unpause can restart it.
     const qmp = await bundleForDom0('test/lab/programs/qmp.ts');
     const id = (await dom0ok(['xl', 'domid', `${P}-a`])).trim();
@@ -65,9 +65,11 @@ describe(`our xl on HVM guests next to the C xl (Xen ${XEN})`, () => {
     expect(await status()).toBe('running');
     const log = await waitFor('the HVM guest marker', 240, async () => {
       const text = await guestConsole(`${P}-a`);
-      return /LAB-GUEST-READY/.test(text) && text;
+      return /LAB-GUEST-ETH0/.test(text) && text;
     });
+    // hvm.cfg under the C xl boots through hvmloader and QEMU and reads its disk (the reference for file 94)
     expect(log).toContain('LAB-GUEST-READY');
+    expect(log).toContain(`LAB-DISK-CONTENT disk-hvm xen-${XEN}`);
   });
 
   it('destroy of the running HVM guest: QEMU killed, QMP sockets, loop device and xenstore nodes gone', async () => {
