@@ -116,6 +116,23 @@ function deviceClient(rig: FifoRig): { xs: XenStore; t: DeviceTransport } {
 }
 
 const fsReqs = () => process.getActiveResourcesInfo().filter((r) => r === 'FSReqCallback').length;
+const tick = () => new Promise((res) => setTimeout(res, 5));
+/** Waits (at most 2 s) for cond, or fails naming what it waited for. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (const end = Date.now() + 2000; !cond(); await tick()) if (Date.now() > end) throw new Error(`waited 2 s for ${what}`);
+}
+/** The number of pending fs requests once it has held still for 4 polls (at most 2 s). */
+async function settledFsReqs(): Promise<number> {
+  let last = fsReqs();
+  let still = 0;
+  await until(() => {
+    const now = fsReqs();
+    still = now === last ? still + 1 : 0;
+    last = now;
+    return still >= 4;
+  }, 'pending fs requests to settle');
+  return last;
+}
 
 // FIFOs opened O_RDWR without blocking is a Linux behaviour.
 const linux = process.platform === 'linux';
@@ -161,32 +178,27 @@ describe.skipIf(!linux)('device transport', () => {
 
   it('does not read while idle, so close needs no wake-up', async () => {
     const r = rig();
-    await new Promise((res) => setTimeout(res, 20)); // let earlier tests' fs calls finish
-    const base = fsReqs();
+    const base = await settledFsReqs(); // earlier tests' fs calls done
     const { xs } = deviceClient(r);
     await xs.read('/').catch(() => {});
-    await new Promise((res) => setTimeout(res, 20));
-    expect(fsReqs()).toBe(base);
+    expect(await settledFsReqs()).toBe(base);
     await xs.close();
     expect(r.fake.conns.size === 0 || [...r.fake.conns][0].received.every((m) => m.type !== XS.GET_DOMAIN_PATH)).toBe(true);
   });
 
   it('releases a blocked read on close by provoking a reply', async () => {
     const r = rig();
-    await new Promise((res) => setTimeout(res, 20));
-    const base = fsReqs();
+    const base = await settledFsReqs();
     const { xs } = deviceClient(r);
     const w = await xs.watch('/blocked');
     await w.next();
-    await new Promise((res) => setTimeout(res, 20));
-    expect(fsReqs()).toBeGreaterThan(base); // a read is parked in the threadpool
+    await until(() => fsReqs() > base, 'a read parked in the threadpool');
     const t0 = Date.now();
     await xs.close();
     expect(Date.now() - t0).toBeLessThan(1000);
     const wake = [...r.fake.conns][0].received.filter((m) => m.type === XS.GET_DOMAIN_PATH);
     expect(wake.map((m) => m.payload.toString())).toEqual(['0\0']);
-    await new Promise((res) => setTimeout(res, 20));
-    expect(fsReqs()).toBe(base);
+    await until(() => fsReqs() === base, 'the parked read to end after close');
   });
 
   it('turns end of file into ECONNRESET', async () => {
