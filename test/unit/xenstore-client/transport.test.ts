@@ -1,7 +1,7 @@
 // Transport discovery, the device transport (played by a pair of FIFOs,
 // whose blocking reads behave like /dev/xen/xenbus), and whether a client
 // lets its process exit.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -116,21 +116,17 @@ function deviceClient(rig: FifoRig): { xs: XenStore; t: DeviceTransport } {
 }
 
 const fsReqs = () => process.getActiveResourcesInfo().filter((r) => r === 'FSReqCallback').length;
-const tick = () => new Promise((res) => setTimeout(res, 5));
-/** Waits (at most 2 s) for cond, or fails naming what it waited for. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (const end = Date.now() + 2000; !cond(); await tick()) if (Date.now() > end) throw new Error(`waited 2 s for ${what}`);
-}
+const poll = { timeout: 2000, interval: 5 };
 /** The number of pending fs requests once it has held still for 4 polls (at most 2 s). */
 async function settledFsReqs(): Promise<number> {
   let last = fsReqs();
   let still = 0;
-  await until(() => {
+  await vi.waitFor(() => {
     const now = fsReqs();
     still = now === last ? still + 1 : 0;
     last = now;
-    return still >= 4;
-  }, 'pending fs requests to settle');
+    expect(still, 'polls with the same number of pending fs requests').toBeGreaterThanOrEqual(4);
+  }, poll);
   return last;
 }
 
@@ -192,13 +188,13 @@ describe.skipIf(!linux)('device transport', () => {
     const { xs } = deviceClient(r);
     const w = await xs.watch('/blocked');
     await w.next();
-    await until(() => fsReqs() > base, 'a read parked in the threadpool');
+    await vi.waitFor(() => expect(fsReqs(), 'a read parked in the threadpool').toBeGreaterThan(base), poll);
     const t0 = Date.now();
     await xs.close();
     expect(Date.now() - t0).toBeLessThan(1000);
     const wake = [...r.fake.conns][0].received.filter((m) => m.type === XS.GET_DOMAIN_PATH);
     expect(wake.map((m) => m.payload.toString())).toEqual(['0\0']);
-    await until(() => fsReqs() === base, 'the parked read to end after close');
+    await vi.waitFor(() => expect(fsReqs(), 'pending fs requests after close').toBe(base), poll);
   });
 
   it('turns end of file into ECONNRESET', async () => {
