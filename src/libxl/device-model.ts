@@ -5,7 +5,7 @@
 // "running", then the post-start QMP queries (serial ttys, VNC address,
 // VNC password). Killing QEMU is the destroy path's job (destroy.ts).
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import type { DomainConfig, XenVersion } from '../config-parser/index.js';
@@ -98,19 +98,22 @@ export async function spawnDeviceModel(xs: XenStore, input: DeviceModelSpawn): P
   await mkdir(logDir, { recursive: true });
   const logPath = await rotateLog(logDir, `qemu-dm-${input.name}`);
   const log = await open(logPath, 'a', 0o644);
-  let child;
+  let child: ChildProcess;
+  let exited: Promise<string>;
   try {
     input.trace?.(`  spawn ${dm.argv.join(' ')}`);
     child = spawn(qemu, dm.argv.slice(1), {
       argv0: qemu, detached: true, stdio: ['ignore', log.fd, log.fd], env: { ...process.env, ...dm.env },
     });
+    // Listen before any await: a QEMU that fails at once exits while the log closes.
+    const c = child;
+    exited = new Promise<string>((resolve) => {
+      c.once('error', (e) => resolve(e.message));
+      c.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exited with status ${code}`));
+    });
   } finally {
     await log.close();
   }
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (e) => resolve(e.message));
-    child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exited with status ${code}`));
-  });
   child.unref();
   if (child.pid === undefined) throw new DeviceModelError(`device model ${qemu}: ${await exited}`);
   const pid = child.pid;
