@@ -194,6 +194,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   const fail = (key: string | undefined, msg: string, near?: string, exitCode = 1): never =>
     report.fail(msg, key ? locOf(key) : undefined, { key, near }, exitCode);
   const warn = (key: string | undefined, msg: string) => report.warn(msg, key ? locOf(key) : undefined, { key });
+  const note = (key: string, msg: string) => report.warn(msg, locOf(key), { key, plain: true });
   const itemLoc = (list: CfgValue[], i: number) => list[i]?.loc;
   const failItem = (key: string, list: CfgValue[], i: number, msg: string, near?: string, exitCode = 1): never =>
     report.fail(msg, itemLoc(list, i) ?? locOf(key), { key, near }, exitCode);
@@ -357,7 +358,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
       pci.rdm_policy = hvmView().rdm.policy;
       try { parsePciSpec(pci, v.value, version); } catch (e) {
         if (!(e instanceof PciSpecError)) throw e;
-        failItem('pci', pcis.value, i, `unable to parse PCI_SPEC_STRING \`${v.value}' for passthrough: ${e.message}`, v.value, 6);
+        failItem('pci', pcis.value, i, `unable to parse PCI_SPEC_STRING \`${v.value}' for passthrough (${e.message})`, v.value, 6);
       }
       d.pcidevs.push(pci);
     });
@@ -388,6 +389,8 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
     } else {
       const s = cfg.str('tsc_mode');
       if (s !== undefined) {
+        // 4.17's xl says so on stderr; 4.20's no longer does.
+        if (!since420) note('tsc_mode', `got a tsc mode string: "${s}"`);
         const v = enumFromString(tsc_mode, s, version);
         if (v === undefined) fail('tsc_mode', `ERROR: invalid value "${s}" for "tsc_mode"`, s);
         b.tsc_mode = v as typeof b.tsc_mode;
@@ -513,7 +516,7 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
       if (!prefixOf(fw, 'pvgrub32') && !prefixOf(fw, 'pvgrub64')) fail('firmware', 'ERROR: only pvgrub{32|64} supported as firmware options', fw);
       b.kernel = `${opts.firmwareDir ?? `/usr/lib/xen-${version}/boot`}/${fw}.bin`;
     }
-    if (b.bootloader === null && b.kernel === null) fail(undefined, 'Neither kernel nor bootloader specified (set kernel = "..." or bootloader = "pygrub").');
+    if (b.bootloader === null && b.kernel === null) fail(undefined, 'Neither kernel nor bootloader specified (set kernel = "..." or bootloader = "pygrub")');
   }
 
   {
@@ -628,7 +631,8 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   // ---- device model ----
   const dm = cfg.str('device_model');
   if (dm !== undefined) {
-    warn('device_model', 'ignoring device_model directive. Use "device_model_override" instead if you really want a non-default device_model');
+    warn('device_model', 'ignoring device_model directive.');
+    warn('device_model', 'Use "device_model_override" instead if you really want a non-default device_model');
     if (dm.includes('stubdom-dm')) {
       warn('device_model', c.type === 'hvm'
         ? 'Or use "device_model_stubdomain_override" if you  want to enable stubdomains'
@@ -699,7 +703,8 @@ export function buildDomainConfig(parsed: ParsedConfig, opts: BuildOptions = {})
   const msr = cfg.defbool('msr_relaxed');
   if (msr !== undefined) {
     b.arch_x86.msr_relaxed = msr;
-    warn('msr_relaxed', 'msr_relaxed will be removed in future versions. If it fixes an issue you are having please report to xen-devel@lists.xenproject.org.');
+    warn('msr_relaxed', 'msr_relaxed will be removed in future versions.');
+    note('msr_relaxed', 'If it fixes an issue you are having please report to xen-devel@lists.xenproject.org.');
   }
   const vpmu = cfg.defbool('vpmu'); if (vpmu !== undefined) b.vpmu = vpmu;
   if (since420) parseVirtios(cfg, d, failItem);

@@ -13,11 +13,13 @@ export interface Diagnostic {
   near?: string;
   /** Config key the diagnostic is about, when known. */
   key?: string;
+  /** A line the C xl prints as it is, without "warning: " (a warning that goes on, a note). */
+  plain?: boolean;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.source}:${d.line}:${d.column}` : d.source;
-  const sev = d.severity === 'warning' ? 'warning: ' : '';
+  const sev = d.severity === 'warning' && !d.plain ? 'warning: ' : '';
   // Messages in libxlu's own wording already say "near `X'".
   const near = d.near !== undefined && d.near !== '' && !d.message.includes(`near \`${d.near}'`) ? ` (near \`${d.near}')` : '';
   return `${where}: ${sev}${d.message}${near}`;

@@ -24,6 +24,14 @@ describe('dryRunCreate', () => {
     expect(await devids('4.17')).toEqual([0, 1]);
     expect(await devids('4.20')).toEqual([undefined, undefined]);
   });
+  it('says "got a tsc mode string" as 4.17\'s xl does (4.20\'s does not), and the C xl\'s two-line warnings in two', async () => {
+    const p = cfg('tsc.cfg', 'name = "t"\nkernel = "/k"\ntsc_mode = "native"\nmsr_relaxed = 1\n');
+    const warnings = async (xenVersion: '4.17' | '4.20') => (await dryRunCreate(p, [], { ...opts, xenVersion })).warnings;
+    const msr = [`${p}:4:15: warning: msr_relaxed will be removed in future versions.`,
+      `${p}:4:15: If it fixes an issue you are having please report to xen-devel@lists.xenproject.org.`];
+    expect(await warnings('4.17')).toEqual([`${p}:3:12: got a tsc mode string: "native"`, ...msr]);
+    expect(await warnings('4.20')).toEqual(msr);
+  });
   it('key=value overrides come last, so they win', async () => {
     const p = cfg('b.cfg', 'name = "b"\nkernel = "/k"\nmemory = 256\n');
     const r = await dryRunCreate(p, ['memory=1024', 'name="b2"', 'vif=["bridge=br1"]'], opts);
