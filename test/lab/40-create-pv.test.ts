@@ -4,19 +4,18 @@
 // its xenstore tree equals the one the C xl writes for the same config, and a
 // bad kernel fails in one line leaving no domain behind.
 import { afterAll, describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh, domainTree as tree, guestConsole, hostState, leftSince, savedConfig as userdata, waitFor } from './lab.js';
+import {
+  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree as tree, guestConsole, hostState, leftSince,
+  savedConfig as userdata, waitFor,
+} from './lab.js';
 
 const OURS = 'h8-lab-ours';
 const THEIRS = 'h8-lab-c';
 const BAD = 'h8-lab-bad';
 
-async function destroyIfThere(name: string): Promise<void> {
-  await dom0sh(`xl domid ${name} >/dev/null 2>&1 && xl destroy ${name}; true`);
-}
-
 describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
   afterAll(async () => {
-    for (const n of [OURS, THEIRS, BAD, 'h8-lab-paused', 'h8-lab-fail']) await destroyIfThere(n);
+    await destroyIfThere(OURS, THEIRS, BAD, 'h8-lab-paused', 'h8-lab-fail');
   });
 
   it('boots pv.cfg to its marker; the C xl lists it; the tree matches the C xl; C xl destroy removes it', async () => {

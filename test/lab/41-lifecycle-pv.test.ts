@@ -3,40 +3,49 @@
 // control node and our shared monitor applies on_poweroff / on_reboot (destroy, restart with the same uuid and a new
 // domid, preserve, rename-restart); `-F` keeps the monitor in the foreground, `-e` has none; our destroy leaves no
 // node behind. Then failure injection at every step of the build, xenstored refusing a write and too little memory
-// for Xen: each create fails in one line and leaves only Domain-0.
+// for Xen: each create fails in one line and leaves only Domain-0. A test that uses another's guest gets it from a
+// fixture (once()) that makes it when that test did not run, so each test passes alone (vitest -t).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINUX_NOTES, makeElf } from '../helpers/kernel-images.js';
-import { XEN, bundleForDom0, dom0, dom0ok, dom0sh, guestConsole, hostState, leftSince, onPty, waitFor } from './lab.js';
+import {
+  XEN, bundleForDom0, dom0, dom0ok, dom0sh, domidIfAny, domidOf, guestConsole, hostState, leftSince,
+  nodesOfDomain as nodesOf, onPty, once, settle, stateOf, unpauseOnceAttached, uuidOf, waitFor,
+} from './lab.js';
 
 const XL = '/project/bin/xl';
 const P = 'lc41';
 /** The lab kernel as a gzipped ELF: unpacks in about a second, where the bzImage's xz/zstd takes 15 s. */
 const FAST = ['kernel="/lab/guests/vmlinux.gz"'];
 
-async function domid(name: string): Promise<number | null> {
-  const r = await dom0(['xl', 'domid', name]);
-  return r.code === 0 ? Number(r.stdout.trim()) : null;
-}
-
-/** Every xenstore path that mentions the domain (by domid or uuid). */
-async function nodesOf(id: number, uuid: string): Promise<string[]> {
-  const all = (await dom0ok(['xenstore-ls', '-f'])).split('\n').map((l) => l.replace(/ = .*$/, ''));
-  return all.filter((p) => p.includes(uuid) || new RegExp(`^/(local/domain|libxl)/${id}(/|$)`).test(p)
-    || new RegExp(`/backend/[^/]+/${id}(/|$)`).test(p));
-}
-
-const uuidOf = async (id: number) => (await dom0ok(['xenstore-read', `/local/domain/${id}/vm`])).trim().replace('/vm/', '');
 const monitors = async () => Number((await dom0sh("ps -o args | grep -c '[m]onitor.js'")).stdout.trim());
 const monitorLog = async () => (await dom0sh('cat /var/log/xen/xl-monitor.log 2>/dev/null')).stdout;
 
 async function createOurs(name: string, extra: string[] = [], opts: string[] = []): Promise<number> {
   const r = await dom0([XL, 'create', ...opts, '/lab/guests/pv.cfg', `name="${name}"`, ...FAST, ...extra], 300);
   expect(r.code, r.stderr).toBe(0);
-  return (await domid(name))!;
+  return domidOf(name);
 }
 
 async function bootedTimes(name: string, n: number): Promise<void> {
   await waitFor(`${name} to boot (${n})`, 240, async () => (await guestConsole(name)).split('LAB-GUEST-ETH0').length > n);
+}
+
+/** `${P}-con`, created paused by the first test that asks: the console test, which unpauses it once attached. */
+const con = once(() => createOurs(`${P}-con`, [], ['-p']));
+
+/** `${P}-con` booted: as the console test leaves it, or unpaused (by the C xl) and booted here without that test. */
+async function conBooted(): Promise<number> {
+  await con();
+  if ((await stateOf(`${P}-con`)).includes('p')) await dom0ok(['xl', 'unpause', `${P}-con`]);
+  await bootedTimes(`${P}-con`, 1);
+  return domidOf(`${P}-con`);
+}
+
+/** `${P}-reb` booted: as the create -c/reboot test leaves it (its second incarnation), or created here without it. */
+async function rebBooted(): Promise<number> {
+  const id = (await domidIfAny(`${P}-reb`)) ?? (await createOurs(`${P}-reb`));
+  await bootedTimes(`${P}-reb`, 1);
+  return id;
 }
 
 describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest (Xen ${XEN})`, () => {
@@ -48,13 +57,14 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
   });
 
   it('xl console on a pty: sees the boot after unpause, answers a typed line, ^] detaches and restores the terminal', async () => {
-    const id = await createOurs(`${P}-con`, [], ['-p']);
+    const id = await con();
     const r = await onPty(
       [{ expect: 'LAB-GUEST-READY' }, { sleep: 500 }, { send: 'ping-42\r' }, { expect: 'LAB-GUEST-GOT ping-42' }, { send: '\x1d' }],
       [XL, 'console', `${P}-con`],
-      `sleep 15; ${XL} unpause ${P}-con;`,
+      // our unpause once our console has the guest's pty open, so that it sees the whole boot
+      unpauseOnceAttached(`${P}-con`, 'console/tty', 60, XL),
     );
-    expect(r.stepsDone, r.output).toBe(5);
+    expect(r.stepsDone, `${r.output}\n${r.stderr}`).toBe(5);
     expect(r.code).toBe(0);
     expect(r.ttyModeRestored).toBe(true);
     // xenconsoled's log has the same boot.
@@ -64,6 +74,7 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
   }, 600_000);
 
   it('xl console refuses Domain-0, an unknown type, and a domain without a console', async () => {
+    await con();
     const d0 = await dom0([XL, 'console', '0']);
     expect(d0).toMatchObject({ code: 22, stderr: "xenconsole: Can't specify Domain-0\nUnable to attach console\n" });
     const t = await dom0([XL, 'console', '-t', 'vga', `${P}-con`]);
@@ -74,13 +85,13 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
   }, 120_000);
 
   it('xl shutdown -w: the guest powers off, the monitor destroys it (on_poweroff=destroy), nothing is left', async () => {
-    const id = (await domid(`${P}-con`))!;
+    const id = await conBooted();
     const uuid = await uuidOf(id);
     const r = await dom0([XL, 'shutdown', '-w', `${P}-con`], 200);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id} has been shut down, reason code 0\n`);
     expect(await guestConsole(`${P}-con`)).toContain('LAB-GUEST-POWEROFF');
-    await waitFor('the monitor to destroy it', 120, async () => (await domid(`${P}-con`)) === null);
+    await waitFor('the monitor to destroy it', 120, async () => (await domidIfAny(`${P}-con`)) === null);
     expect(await nodesOf(id, uuid)).toEqual([]);
     const log = await monitorLog();
     expect(log).toContain(`Domain ${id} has shut down, reason code 0 0x0`);
@@ -94,13 +105,16 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
     expect(r.stepsDone, r.output).toBe(2);
     expect(r.code).toBe(0);
     expect(r.output).toContain('LAB-GUEST-READY');
-    const id = (await domid(`${P}-reb`))!;
+    const id = await domidOf(`${P}-reb`);
     const uuid = await uuidOf(id);
     await bootedTimes(`${P}-reb`, 1);
     const reb = await dom0([XL, 'reboot', '-w', `${P}-reb`], 200);
     expect(reb.code, reb.stderr).toBe(0);
     expect(reb.stderr).toBe(`Rebooting domain ${id}\nWaiting for 1 domains\nDomain ${id} has been shut down, reason code 1\n`);
-    const id2 = await waitFor('the new incarnation', 240, async () => { const n = await domid(`${P}-reb`); return n !== null && n !== id && n; });
+    const id2 = await waitFor('the new incarnation', 240, async () => {
+      const n = await domidIfAny(`${P}-reb`);
+      return n !== null && n !== id && n;
+    });
     expect(await uuidOf(id2)).toBe(uuid);
     await bootedTimes(`${P}-reb`, 2);
     expect(await nodesOf(id, uuid).then((ps) => ps.filter((p) => !p.includes(`/${id2}`) && !p.startsWith(`/vm/${uuid}`)))).toEqual([]);
@@ -110,13 +124,13 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
   }, 600_000);
 
   it('our xl destroy of our guest removes every node and its monitor registration', async () => {
-    const id = (await domid(`${P}-reb`))!;
+    const id = await rebBooted();
     const uuid = await uuidOf(id);
     const r = await dom0([XL, 'destroy', `${P}-reb`], 120);
     expect(r.code, r.stderr).toBe(0);
     expect(await nodesOf(id, uuid)).toEqual([]);
     await waitFor('the monitor to drop it', 60, async () => (await dom0sh(`test -e /var/run/xen/xl-monitor/${id}.json`)).code !== 0);
-  }, 200_000);
+  }, 400_000); // run alone, it boots ${P}-reb first
 
   it('one monitor for all; a name in use is refused; on_poweroff=preserve keeps the shut-down domain; on_reboot=rename-restart keeps the old one renamed and starts a new one', async () => {
     const a = await createOurs(`${P}-pre`, ['on_poweroff="preserve"']);
@@ -126,18 +140,21 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
     // A second create under the same name fails cleanly and leaves the first alone.
     const again = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${P}-pre"`, ...FAST], 300);
     expect(again).toMatchObject({ code: 1, stderr: `xl create: domain '${P}-pre' already exists\n` });
-    expect(await domid(`${P}-pre`)).toBe(a);
+    expect(await domidIfAny(`${P}-pre`)).toBe(a);
     await bootedTimes(`${P}-pre`, 1);
     await bootedTimes(`${P}-ren`, 1);
     const uuidB = await uuidOf(b);
     expect((await dom0([XL, 'shutdown', '-w', `${P}-pre`], 200)).code).toBe(0);
     expect((await dom0([XL, 'reboot', '-w', `${P}-ren`], 200)).code).toBe(0);
-    await waitFor('the renamed restart', 240, async () => { const n = await domid(`${P}-ren`); return n !== null && n !== b; });
+    await waitFor('the renamed restart', 240, async () => {
+      const n = await domidIfAny(`${P}-ren`);
+      return n !== null && n !== b;
+    });
     const list = await dom0ok(['xl', 'list']);
     expect(list).toMatch(new RegExp(`${P}-pre\\s+${a}\\s.*s-`)); // still there, shut down
     expect(list).toMatch(new RegExp(`${P}-ren-\\d{8}T\\d{4}Z\\s+${b}\\s`));
     expect(await uuidOf(b)).not.toBe(uuidB);
-    expect(await uuidOf((await domid(`${P}-ren`))!)).toBe(uuidB);
+    expect(await uuidOf(await domidOf(`${P}-ren`))).toBe(uuidB);
     const log = await monitorLog();
     expect(log).toContain('Action for shutdown reason code 0 is preserve');
     expect(log).toContain('Action for shutdown reason code 1 is rename-restart');
@@ -145,20 +162,24 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
 
   it('-F keeps the monitor in the foreground until the domain is gone; -e leaves a shut-down domain alone; the shared monitor exits once none of its domains is left', async () => {
     const bg = dom0sh(`${XL} create -F /lab/guests/pv.cfg 'name="${P}-fg"' ${FAST.map((f) => `'${f}'`).join(' ')} 2>&1; echo "exit=$?"`, 400);
-    const id = await waitFor('the -F domain', 120, async () => domid(`${P}-fg`));
+    const id = await waitFor('the -F domain', 120, async () => domidIfAny(`${P}-fg`));
     await bootedTimes(`${P}-fg`, 1);
     expect((await dom0([XL, 'shutdown', `${P}-fg`], 200)).code).toBe(0);
     const out = (await bg).stdout;
     expect(out).toContain(`Waiting for domain ${P}-fg (domid ${id}) to die`);
     expect(out).toContain('Action for shutdown reason code 0 is destroy');
     expect(out.trim().endsWith('exit=0')).toBe(true);
-    expect(await domid(`${P}-fg`)).toBe(null);
+    expect(await domidIfAny(`${P}-fg`)).toBe(null);
 
     const e = await createOurs(`${P}-e`, [], ['-e']);
     await bootedTimes(`${P}-e`, 1);
     expect((await dom0([XL, 'shutdown', '-w', `${P}-e`], 200)).code).toBe(0);
-    await new Promise((r) => setTimeout(r, 5000));
-    expect(await dom0ok(['xl', 'list'])).toMatch(new RegExp(`${P}-e\\s+${e}\\s.*s-`));
+    // 5 s for anything to act on it (a monitor destroying it, or logging its shutdown), sooner if something does.
+    const acted = (v: { list: string; log: string }) =>
+      !new RegExp(`${P}-e\\s+${e}\\s`).test(v.list) || v.log.includes(`Domain ${e} has shut down`);
+    const seen = await settle(5, async () => ({ list: await dom0ok(['xl', 'list']), log: await monitorLog() }), acted);
+    expect(seen.list).toMatch(new RegExp(`${P}-e\\s+${e}\\s.*s-`));
+    expect(seen.log).not.toContain(`Domain ${e} has shut down`);
     expect((await dom0sh(`test -e /var/run/xen/xl-monitor/${e}.json`)).code).not.toBe(0);
     // With none of our guests left, the monitor goes too.
     await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do ${XL} destroy $n; done`, 300);

@@ -6,7 +6,10 @@
 // the create in one line with the script's words and leaves nothing behind;
 // devices attached and detached at runtime are seen by both toolstacks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh, domainTree, guestConsole, hostState, leftSince, leftovers, savedConfig, waitFor } from './lab.js';
+import {
+  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, guestConsole, hostState, leftSince, leftovers, normaliseLoop,
+  normaliseMac, savedConfig, waitFor,
+} from './lab.js';
 
 const OURS = 'dev-ours';
 const THEIRS = 'dev-c';
@@ -19,10 +22,7 @@ const C_DISK = '/tmp/dev-c-disk.img';
 
 /** Everything xenstore holds about a domain and its backends, with the loop device, MAC and the C guest's disk copy normalised too. */
 async function tree(name: string): Promise<string> {
-  return normaliseDevices(await domainTree(name, ['console', 'vbd', 'vif']))
-    // the loop device the block script picked
-    .replace(/(node|physical-device-path) = "\/dev\/loop\d+"/g, '$1 = "LOOP"')
-    .replace(/physical-device = "7:\d+"/g, 'physical-device = "LOOP"');
+  return normaliseLoop(normaliseDevices(await domainTree(name, ['console', 'vbd', 'vif'])));
 }
 
 async function userdata(name: string): Promise<string> {
@@ -31,14 +31,10 @@ async function userdata(name: string): Promise<string> {
 
 /** The random MAC, and the C xl guest's own copy of the disk. */
 const normaliseDevices = (text: string): string =>
-  text.replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC').replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img');
+  normaliseMac(text).replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img');
 
 /** The backends whose nodes a domain may leave in dom0 (lab.ts leftovers: with loop devices and vifs in the bridge). */
 const BACKENDS = ['vbd', 'vif', 'qdisk'];
-
-async function destroyIfThere(name: string): Promise<void> {
-  await dom0sh(`xl domid ${name} >/dev/null 2>&1 && xl destroy ${name}; true`);
-}
 
 describe(`disks and network interfaces by our xl (Xen ${XEN})`, () => {
   beforeAll(async () => {
@@ -59,7 +55,7 @@ EOF
 chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
   });
   afterAll(async () => {
-    for (const n of [OURS, THEIRS, FAIL, HOT]) await destroyIfThere(n);
+    await destroyIfThere(OURS, THEIRS, FAIL, HOT);
   });
 
   it('the guest reads its disk and has eth0; vif in xenbr0; the tree and saved config equal the C xl\'s; destroy leaves nothing', async () => {

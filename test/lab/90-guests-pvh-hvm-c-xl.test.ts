@@ -1,13 +1,12 @@
 // The PVH lab guest under the C xl (the HVM one boots in file 91), in the PVH/HVM phase at the end: these guests
 // load the emulated CPU hardest, and a known lab flake (short-lived dom0 processes segfaulting while they run) is reported, not hidden.
 import { afterAll, describe, expect, it } from 'vitest';
-import { XEN, destroyAllGuests, dom0ok, dom0sh, guestConsole, waitFor } from './lab.js';
+import { XEN, destroyAllGuests, dom0ok, guestConsole, reportSegfaults, waitFor } from './lab.js';
 
 describe(`lab PVH and HVM guests under the C xl (Xen ${XEN})`, () => {
   afterAll(async () => {
     await destroyAllGuests();
-    const segv = await dom0sh('dmesg | grep -c segfault');
-    if (segv.stdout.trim() !== '0') console.warn(`dom0 kernel log reports ${segv.stdout.trim()} segfault(s) during the PVH/HVM phase`);
+    await reportSegfaults('PVH/HVM phase');
   });
 
   it('pvh.cfg boots to its marker', async () => {

@@ -6,7 +6,10 @@
 // leaves nothing. In the PVH/HVM phase at the end, like file 90: dom0
 // segfaults seen meanwhile are reported, not hidden.
 import { afterAll, describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh, domainTree, guestConsole, leftovers, savedConfig, waitFor } from './lab.js';
+import {
+  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, guestConsole, leftovers, normaliseLoop, normaliseMac,
+  reportSegfaults, savedConfig, timed, waitFor,
+} from './lab.js';
 
 const OURS = 'pvh-ours';
 const THEIRS = 'pvh-c';
@@ -17,27 +20,16 @@ const C_DISK = '/tmp/pvh-c-disk.img';
 const KERNEL = 'kernel="/lab/guests/vmlinux.gz"';
 const DEVICES = ['vif=["bridge=xenbr0"]', KERNEL];
 
-const normalise = (text: string): string => text
-  .replace(/(node|physical-device-path) = "\/dev\/loop\d+"/g, '$1 = "LOOP"')
-  .replace(/physical-device = "7:\d+"/g, 'physical-device = "LOOP"')
-  .replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC')
-  .replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img');
+const normalise = (text: string): string =>
+  normaliseMac(normaliseLoop(text)).replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img');
 
 /** The backends whose nodes a guest of ours must not leave behind (lab.ts leftovers). */
 const BACKENDS = ['vbd', 'vif', 'console'];
 
-/** Wall time of a dom0 command, in ms. */
-async function timed(argv: string[]): Promise<[Awaited<ReturnType<typeof dom0>>, number]> {
-  const r = await dom0sh(`s=$(date +%s%N); ${argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')}; c=$?; echo "TOOK $((($(date +%s%N)-s)/1000000))" >&2; exit $c`, 400);
-  const took = Number(/TOOK (\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  return [{ ...r, stderr: r.stderr.replace(/TOOK \d+\n?/, '') }, took];
-}
-
 describe(`xl create of a PVH guest by our domain builder (Xen ${XEN})`, () => {
   afterAll(async () => {
-    await dom0sh(`for n in ${OURS} ${THEIRS} pvh-bad; do xl domid $n >/dev/null 2>&1 && xl destroy $n; done; true`);
-    const segv = await dom0sh('dmesg | grep -c segfault');
-    if (segv.stdout.trim() !== '0') console.warn(`dom0 kernel log reports ${segv.stdout.trim()} segfault(s) so far (PVH phase)`);
+    await destroyIfThere(OURS, THEIRS, 'pvh-bad');
+    await reportSegfaults('PVH phase');
   });
 
   it('boots with a disk and a vif; tree and saved config equal the C xl\'s; the C xl lists and destroys it', async () => {

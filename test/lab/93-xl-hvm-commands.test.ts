@@ -4,7 +4,9 @@
 // changes the cd the same way, so A's drive (xenstore, saved config, QEMU) can be compared with B's. In the PVH/HVM
 // phase at the end, like file 90: dom0 segfaults seen meanwhile are reported, not hidden.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh, type Dom0Result } from './lab.js';
+import {
+  XEN, createPausedHvm, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, reportSegfaults, type Dom0Result,
+} from './lab.js';
 
 const OURS = '/project/bin/xl';
 const P = 'xlt93';
@@ -28,23 +30,16 @@ async function both(args: string[], timeout = 120) {
   return { c: result(c), o: result(o) };
 }
 
-/** C xl create -p of hvm.cfg on its own copy of the disk, with the cdrom and `extra` settings. */
-async function createPaused(name: string, extra: string[]): Promise<number> {
-  const disks = `'disk=["file:/tmp/${name}.img,xvda,w", "file:${CD1},hdc:cdrom,r"]'`;
-  const r = await dom0sh(`cp /lab/guests/disk-hvm.img /tmp/${name}.img && ` +
-    `xl create -p /lab/guests/hvm.cfg 'name="${name}"' ${disks} ${extra.map((e) => `'${e}'`).join(' ')}`, 300);
-  expect(r.code, r.stderr).toBe(0);
-  return Number((await dom0ok(['xl', 'domid', name])).trim());
-}
-
-const domid = async (name: string) => Number((await dom0ok(['xl', 'domid', name])).trim());
+/** C xl create -p of hvm.cfg on its own copy of the disk, with the cdrom and `extra` settings; its domid. */
+const createPaused = async (name: string, extra: string[]) =>
+  (await createPausedHvm(name, extra, [`file:${CD1},hdc:cdrom,r`])).id;
 
 /**
  * What a toolstack leaves of the cd drive: its backend and libxl xenstore nodes (domid normalised), its disk entry
  * in `xl list -l` (the saved config), and QEMU's `info block` line for it (node name and fdset number normalised).
  */
 async function cdState(name: string) {
-  const id = await domid(name);
+  const id = await domidOf(name);
   const nodes = await dom0sh(`for p in /local/domain/0/backend/qdisk/${id}/${HDC} /libxl/${id}/device/vbd/${HDC}; do xenstore-ls -f $p; done`);
   expect(nodes.code, nodes.stderr).toBe(0);
   const list = JSON.parse(await dom0ok(['xl', 'list', '-l', name])) as { config: { disks: { vdev: string }[] } }[];
@@ -75,9 +70,9 @@ describe(`our xl's HVM commands next to the C xl (Xen ${XEN})`, () => {
   }, 700_000);
 
   afterAll(async () => {
-    await dom0sh(`for n in ${A} ${B}; do xl destroy $n 2>/dev/null; done; rm -rf /tmp/${P}-* ${BIN}; true`);
-    const segv = await dom0sh('dmesg | grep -c segfault');
-    if (segv.stdout.trim() !== '0') console.warn(`dom0 kernel log reports ${segv.stdout.trim()} segfault(s) during the PVH/HVM phase`);
+    await destroyIfThere(A, B);
+    await dom0sh(`rm -rf /tmp/${P}-* ${BIN}`);
+    await reportSegfaults('PVH/HVM phase');
   });
 
   it('qemu-monitor-command prints what the C xl prints; extra words and a guest without QEMU fail alike', async () => {

@@ -5,7 +5,10 @@
 // left. A QEMU that is missing, or that exits before it is ready, and failures injected at the HVM build and the
 // device model start fail in one line and leave nothing. In the PVH/HVM phase at the end, like file 90.
 import { afterEach, describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh, domainTree, guestConsole, leftovers, onPty, savedConfig, waitFor } from './lab.js';
+import {
+  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, domidOf, guestConsole, leftovers, normaliseLoop, normaliseMac,
+  onPty, savedConfig, timed, unpauseOnceAttached, waitFor,
+} from './lab.js';
 
 const OURS = 'hvm-ours';
 const THEIRS = 'hvm-c';
@@ -17,10 +20,7 @@ const BACKENDS = ['vbd', 'console', 'vkbd', 'vif'];
 /** An emulated nic (QEMU's tap) that the guest's netfront takes over: two hotplug runs, vif and tap. */
 const NIC = 'vif=["bridge=xenbr0"]';
 
-const normalise = (name: string, domid: string) => (text: string): string => text
-  .replace(/(node|physical-device-path) = "\/dev\/loop\d+"/g, '$1 = "LOOP"')
-  .replace(/physical-device = "7:\d+"/g, 'physical-device = "LOOP"')
-  .replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC')
+const normalise = (name: string, domid: string) => (text: string): string => normaliseMac(normaliseLoop(text))
   .replace(/device-model-pid = "\d+"/, 'device-model-pid = "PID"')
   .replaceAll(`/tmp/${name}.img`, '/tmp/DISK.img')
   .replaceAll(`qemu-dm-${name}`, 'qemu-dm-NAME')
@@ -29,16 +29,9 @@ const normalise = (name: string, domid: string) => (text: string): string => tex
   .replace(new RegExp(`([(,][nrwb])${domid}(?=[,)])`, 'g'), '$1D')
   .replace(new RegExp(`(-xen-domid|-name) \\S+`, 'g'), '$1 X');
 
-/** Wall time of a dom0 command, in ms. */
-async function timed(argv: string[]): Promise<[Awaited<ReturnType<typeof dom0>>, number]> {
-  const r = await dom0sh(`s=$(date +%s%N); ${argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')}; c=$?; echo "TOOK $((($(date +%s%N)-s)/1000000))" >&2; exit $c`, 400);
-  const took = Number(/TOOK (\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  return [{ ...r, stderr: r.stderr.replace(/TOOK \d+\n?/, '') }, took];
-}
-
 /** What QEMU and the device-model node look like for a guest: its argv (one per line) and the node's subtree. */
 async function deviceModel(name: string): Promise<{ argv: string; node: string; pid: string }> {
-  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const domid = String(await domidOf(name));
   const pid = (await dom0ok(['xenstore-read', `/local/domain/${domid}/image/device-model-pid`])).trim();
   const argv = (await dom0ok(['sh', '-c', `tr '\\0' '\\n' < /proc/${pid}/cmdline`])).replace(/\n$/, '');
   const node = await dom0ok(['xenstore-ls', '-p', `/local/domain/0/device-model/${domid}`]);
@@ -49,7 +42,8 @@ async function deviceModel(name: string): Promise<{ argv: string; node: string; 
 describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
   // Each test starts from nothing, whatever the one before left.
   afterEach(async () => {
-    await dom0sh(`for n in ${OURS} ${THEIRS} ${BAD}; do xl domid $n >/dev/null 2>&1 && xl destroy $n; done; rm -f /tmp/hvm-*.img; true`);
+    await destroyIfThere(OURS, THEIRS, BAD);
+    await dom0sh('rm -f /tmp/hvm-*.img');
   });
 
   it('boots hvm.cfg; tree, device-model node, QEMU argv and saved config equal the C xl\'s; the C xl destroys it', async () => {
@@ -62,8 +56,8 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
     expect(theirs.code, theirs.stderr).toBe(0);
     console.log(`xl create -p hvm.cfg with disk+vif wall time: ours ${oursMs} ms, C xl ${theirsMs} ms (Xen ${XEN})`);
 
-    const oursId = (await dom0ok(['xl', 'domid', OURS])).trim();
-    const theirsId = (await dom0ok(['xl', 'domid', THEIRS])).trim();
+    const oursId = String(await domidOf(OURS));
+    const theirsId = String(await domidOf(THEIRS));
     const tree = async (name: string, id: string) => normalise(name, id)(await domainTree(name, BACKENDS));
     expect(await tree(OURS, oursId)).toBe(await tree(THEIRS, theirsId));
     const [dmOurs, dmTheirs] = [await deviceModel(OURS), await deviceModel(THEIRS)];
@@ -82,8 +76,8 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
     expect(await dom0ok(['xl', 'list', OURS])).toMatch(new RegExp(`^${OURS}\\s+${oursId}\\s+\\d+\\s+1\\s+--p---`, 'm'));
     // Our `xl console -t serial` on a terminal, attached before the unpause: the guest's init writes to ttyS0 too.
     const pty = await onPty([{ expect: 'LAB-GUEST-XVDA' }, { send: '\x1d' }],
-      [OUR_XL, 'console', '-t', 'serial', OURS], `(sleep 3; xl unpause ${OURS}) &`);
-    expect(pty).toMatchObject({ code: 0, stepsDone: 2 });
+      [OUR_XL, 'console', '-t', 'serial', OURS], unpauseOnceAttached(OURS, 'serial/0/tty', 60));
+    expect(pty, pty.stderr).toMatchObject({ code: 0, stepsDone: 2 });
     const log = await waitFor('the HVM guest marker', 300, async () => {
       const text = await guestConsole(OURS);
       return /LAB-GUEST-XVDA/.test(text) && text;
@@ -104,8 +98,8 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
     expect(ours.code, ours.stderr).toBe(0);
     const theirs = await dom0(['xl', 'create', '-p', CFG, ...seed(THEIRS)], 400);
     expect(theirs.code, theirs.stderr).toBe(0);
-    const oursId = (await dom0ok(['xl', 'domid', OURS])).trim();
-    const theirsId = (await dom0ok(['xl', 'domid', THEIRS])).trim();
+    const oursId = String(await domidOf(OURS));
+    const theirsId = String(await domidOf(THEIRS));
     // Each QEMU takes the next free VNC display.
     const tree = async (name: string, id: string) =>
       normalise(name, id)(await domainTree(name, ['vbd', 'qdisk', 'console', 'vkbd'])).replace(/vnc-port = "\d+"/, 'vnc-port = "PORT"');

@@ -43,6 +43,75 @@ export async function dom0ok(argv: string[], timeout = 120): Promise<string> {
   return r.stdout;
 }
 
+/** `argv` as bash words: each single-quoted. */
+export const shellWords = (argv: string[]): string => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+
+/** Run `argv` in dom0, timed there (not the round trip to it): the result, and the wall time in ms. */
+export async function timed(argv: string[], timeout = 400): Promise<[Dom0Result, number]> {
+  const r = await dom0sh(`s=$(date +%s%N); ${shellWords(argv)}; c=$?; ` +
+    'echo "TOOK $((($(date +%s%N)-s)/1000000))" >&2; exit $c', timeout);
+  const took = Number(/TOOK (\d+)/.exec(r.stderr)?.[1] ?? NaN);
+  return [{ ...r, stderr: r.stderr.replace(/TOOK \d+\n?/, '') }, took];
+}
+
+/** The domid of `name` by the C xl; throws when there is no such domain. */
+export async function domidOf(name: string): Promise<number> {
+  const r = await dom0(['xl', 'domid', name]);
+  if (r.code !== 0) throw new Error(`no domain ${name}: xl domid exited ${r.code}: ${r.stderr.trim()}`);
+  return Number(r.stdout.trim());
+}
+
+/** The domid of `name` by the C xl, or null when there is no such domain. */
+export async function domidIfAny(name: string): Promise<number | null> {
+  const r = await dom0(['xl', 'domid', name]);
+  return r.code === 0 ? Number(r.stdout.trim()) : null;
+}
+
+/** The domain's uuid, from its /vm link in xenstore. */
+export async function uuidOf(domid: number | string): Promise<string> {
+  return (await dom0ok(['xenstore-read', `/local/domain/${domid}/vm`])).trim().replace('/vm/', '');
+}
+
+/** The State column of `xl list <name>` (`--p---` when paused). */
+export async function stateOf(name: string): Promise<string> {
+  const row = (await dom0ok(['xl', 'list', name])).trim().split('\n')[1] ?? '';
+  return row.trim().split(/\s+/)[4] ?? '';
+}
+
+/** Destroy with the C xl each of `names` that exists (cleanup). */
+export async function destroyIfThere(...names: string[]): Promise<void> {
+  await dom0sh(`for n in ${names.join(' ')}; do xl domid $n >/dev/null 2>&1 && xl destroy $n; done; true`);
+}
+
+/** Every xenstore path (xenstore-ls -f without the values). */
+export async function xenstorePaths(): Promise<string[]> {
+  return (await dom0ok(['xenstore-ls', '-f'])).trimEnd().split('\n').map((l) => l.replace(/ = .*$/, ''));
+}
+
+/** Every xenstore path that is the domain's: mentioning its uuid, or under its domid (own tree, /libxl, backends). */
+export async function nodesOfDomain(id: number, uuid: string): Promise<string[]> {
+  const own = new RegExp(`^/(local/domain|libxl)/${id}(/|$)`);
+  const backend = new RegExp(`/backend/[^/]+/${id}(/|$)`);
+  return (await xenstorePaths()).filter((p) => p.includes(uuid) || own.test(p) || backend.test(p));
+}
+
+/** The loop device the block script picked, in a domainTree(): LOOP. */
+export const normaliseLoop = (text: string): string => text
+  .replace(/(node|physical-device-path) = "\/dev\/loop\d+"/g, '$1 = "LOOP"')
+  .replace(/physical-device = "7:\d+"/g, 'physical-device = "LOOP"');
+
+/** A random Xen MAC (00:16:3e:xx:xx:xx): MAC. */
+export const normaliseMac = (text: string): string => text.replace(/00:16:3e(:[0-9a-f]{2}){3}/g, 'MAC');
+
+/**
+ * A fixture made by the first test that asks for it and shared by the rest, so that any test can run alone: `make`
+ * runs at most once (a failure too is kept, and met by each test that asks).
+ */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make());
+}
+
 /** Poll `check` until it returns a value, or fail after `seconds`. */
 export async function waitFor<T>(what: string, seconds: number, check: () => Promise<T | null | undefined | false>): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
@@ -64,7 +133,7 @@ export async function guestConsole(name: string): Promise<string> {
  * differs between two creates of one config normalised: domid, uuid, frame numbers, times, tty, name.
  */
 export async function domainTree(name: string, backendKinds: string[] = ['console']): Promise<string> {
-  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const domid = await domidOf(name);
   const r = await dom0sh(`set -e
 D=${domid}; U=$(xenstore-read /local/domain/$D/vm)
 { xenstore-ls -p /local/domain/$D; echo "== vm"; xenstore-ls -p $U; echo "== libxl"; xenstore-ls -p /libxl/$D
@@ -83,7 +152,7 @@ D=${domid}; U=$(xenstore-read /local/domain/$D/vm)
 
 /** The domain's libxl-json userdata file, uuid and name normalised. */
 export async function savedConfig(name: string): Promise<string> {
-  const domid = (await dom0ok(['xl', 'domid', name])).trim();
+  const domid = await domidOf(name);
   const r = await dom0sh(`cat /var/lib/xen/userdata-d.${domid}.*.libxl-json`);
   if (r.code !== 0) throw new Error(`reading the saved config of ${name} exited ${r.code}: ${r.stderr.trim()}`);
   return r.stdout.replace(/"uuid": "[^"]*"/, '"uuid": "UUID"').replace(`"${name}"`, '"NAME"');
@@ -127,7 +196,14 @@ export async function bundleForDom0(entry: string): Promise<string> {
   return `/project/.lab/programs/${name}`;
 }
 
-export interface PtyOutcome { code: number; output: string; stepsDone: number; ttyModeRestored: boolean }
+export interface PtyOutcome {
+  code: number;
+  output: string;
+  stepsDone: number;
+  ttyModeRestored: boolean;
+  /** What the runner and the `background` commands wrote on stderr (unpauseOnceAttached's complaint, say). */
+  stderr: string;
+}
 
 let ptyRun: Promise<string> | null = null;
 
@@ -140,10 +216,10 @@ export async function onPty(script: object[], argv: string[], background = ''): 
   const runner = await ptyRun;
   const file = `/tmp/lab-pty-${Date.now()}.json`;
   await dom0ok(['sh', '-c', `cat > ${file} <<'EOF'\n${JSON.stringify(script)}\nEOF`]);
-  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = shellWords(argv);
   const r = await dom0sh(`node ${runner} ${file} -- ${quoted} > ${file}.out & ${background} wait; cat ${file}.out`, 400);
   if (r.code !== 0) throw new Error(`pty-run exited ${r.code}: ${r.stderr.trim()}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as PtyOutcome;
+  return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<PtyOutcome, 'stderr'>), stderr: r.stderr };
 }
 
 /** A death that no xl chooses: a signal (or the shell's 128+N for one), or a timeout. */
@@ -184,4 +260,47 @@ export async function hostState(): Promise<string> {
 /** What appeared in dom0 since `before` (a hostState()): [] when nothing did. */
 export async function leftSince(before: string): Promise<string[]> {
   return added(before, await hostState());
+}
+
+/**
+ * C xl create -p of the lab's hvm.cfg under `name`, on its own copy of the HVM disk as xvda (the block script refuses
+ * an image another guest has open), then `moreDisks` (e.g. a cdrom), with the `extra` config lines.
+ */
+export async function createPausedHvm(name: string, extra: string[] = [], moreDisks: string[] = []):
+  Promise<{ id: number; uuid: string; qemu: number }> {
+  const disks = [`file:/tmp/${name}.img,xvda,w`, ...moreDisks].map((d) => `"${d}"`).join(', ');
+  const r = await dom0sh(`cp /lab/guests/disk-hvm.img /tmp/${name}.img && ` +
+    `xl create -p /lab/guests/hvm.cfg ${shellWords([`name="${name}"`, `disk=[${disks}]`, ...extra])}`, 300);
+  expect(r.code, r.stderr).toBe(0);
+  const id = await domidOf(name);
+  const qemu = Number((await dom0ok(['xenstore-read', `/local/domain/${id}/image/device-model-pid`])).trim());
+  return { id, uuid: await uuidOf(id), qemu };
+}
+
+/**
+ * A bash snippet for onPty's `background`: once a console client (any process but xenconsoled and QEMU, which hold
+ * the pty themselves) has the guest's tty open, `xl unpause` the paused guest, so that the client sees the whole boot.
+ * The tty is the one xenstore names at /local/domain/<domid>/<ttyNode> (console/tty for PV, serial/0/tty for HVM).
+ * Past the deadline it says so on stderr (PtyOutcome.stderr) and unpauses anyway: the test then fails on what it saw.
+ */
+export function unpauseOnceAttached(name: string, ttyNode: string, deadlineSeconds: number, xl = 'xl'): string {
+  return `( id=$(xl domid ${name}); tty=; client=; end=$((SECONDS + ${deadlineSeconds}))
+  while [ -z "$client" ] && [ $SECONDS -lt $end ]; do
+    [ -n "$tty" ] || tty=$(xenstore-read /local/domain/$id/${ttyNode} 2>/dev/null)
+    # busybox find has no -lname: one ls of every fd table, the pids whose table has the tty
+    for p in $([ -n "$tty" ] && ls -l /proc/[0-9]*/fd 2>/dev/null |
+        awk -v t="$tty" 'index($0, "/proc/") == 1 { split($0, a, "/"); pid = a[3] } $NF == t { print pid }'); do
+      case "$(cat /proc/$p/comm 2>/dev/null)" in xenconsoled|qemu*) ;; *) client=$p ;; esac
+    done
+    [ -n "$client" ] || sleep 0.1
+  done
+  [ -n "$client" ] ||
+    echo "${name}: no console client attached to \${tty:-/local/domain/$id/${ttyNode}} after ${deadlineSeconds} s" >&2
+  ${xl} unpause ${name} ) &`;
+}
+
+/** Report (not fail on) the known lab flake: dom0 processes segfaulting while PVH/HVM guests load the emulated CPU. */
+export async function reportSegfaults(phase: string): Promise<void> {
+  const n = (await dom0sh('dmesg | grep -c segfault')).stdout.trim();
+  if (n !== '0') console.warn(`dom0 kernel log reports ${n} segfault(s) so far (${phase})`);
 }
