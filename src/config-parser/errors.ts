@@ -41,6 +41,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** A config file that does not parse (libxlu's readfile failed): the C xl then says "Failed to parse config". */
+export class ConfigSyntaxError extends ConfigError {}
+
 /** Collects warnings while a config is turned into a domain config. */
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];

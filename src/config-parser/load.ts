@@ -3,7 +3,7 @@
 // parsed. Diagnostics on the appended lines point at the command line.
 
 import { readFile, stat } from 'node:fs/promises';
-import { ConfigError, type Diagnostic } from './errors.js';
+import { ConfigSyntaxError, type Diagnostic } from './errors.js';
 import { parseConfigText, type ParsedConfig } from './parser.js';
 
 export const COMMAND_LINE_SOURCE = '<command line>';
@@ -30,7 +30,7 @@ export function parseWithOverrides(fileText: string, overrides: string[], source
     parsed.warnings.splice(0, parsed.warnings.length, ...parsed.warnings.map((w) => relabel(w, fileLines, overrides)));
     return { parsed, fileLines };
   } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(e.diagnostics.map((d) => relabel(d, fileLines, overrides)));
+    if (e instanceof ConfigSyntaxError) throw new ConfigSyntaxError(e.diagnostics.map((d) => relabel(d, fileLines, overrides)));
     throw e;
   }
 }

@@ -4,7 +4,7 @@
 // may end with a comma. `+=` appends to the previous setting of the same
 // key; the last setting of a key wins.
 
-import { type Diagnostic, ConfigError } from './errors.js';
+import { type Diagnostic, ConfigSyntaxError } from './errors.js';
 import { lex, type Token } from './lexer.js';
 import { pythonHint } from './python.js';
 
@@ -164,7 +164,7 @@ export function parseConfigText(text: string, source = 'config'): ParsedConfig {
         d.near = lineText.trim();
       }
     }
-    throw new ConfigError(diagnostics);
+    throw new ConfigSyntaxError(diagnostics);
   }
   return makeParsed(source, settings, warnings);
 }

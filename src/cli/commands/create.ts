@@ -193,7 +193,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const version = compareXen(ctx.target.xen, '4.20') >= 0 ? '4.20' : '4.17';
   const conf = await readGlobalConfig(version);
   if (a.configFile === undefined) throw new Exit(ERROR_INVAL, 'Config file not specified and none in save file\n');
-  const { ConfigError, ConfigReadError, formatDiagnostic, readConfigFile } = await import('../../config-parser/index.js');
+  const { ConfigError, ConfigReadError, ConfigSyntaxError, formatDiagnostic, readConfigFile } = await import('../../config-parser/index.js');
   const { dryRunCreate } = await import('../../libxl/create-dry-run.js');
   const host = await hostFacts();
 
@@ -212,7 +212,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigReadError) throw new Exit(e.exitCode, `${e.message}\n`);
     if (e instanceof ConfigError) {
-      throw new Exit(e.exitCode, [...e.warnings, ...e.diagnostics].map((d) => `${formatDiagnostic(d)}\n`).join(''));
+      const lines = [...e.warnings, ...e.diagnostics].map((d) => `${formatDiagnostic(d)}\n`).join('');
+      // The C xl's last line after libxlu's readfile fails (strerror(EINVAL)); scripts may look for it.
+      throw new Exit(e.exitCode, e instanceof ConfigSyntaxError ? `${lines}Failed to parse config: Invalid argument\n` : lines);
     }
     throw e;
   }

@@ -106,15 +106,16 @@ describe('xl create -n (dry run)', () => {
 });
 
 describe('xl create -n: refused configs', () => {
-  it('a syntax error is one file:line:column line, exit 1, nothing on stdout', () => {
+  it('a syntax error is one file:line:column line and the C xl\'s "Failed to parse config", exit 1, nothing on stdout', () => {
     const p = join(FIX, 'errors/missing-equals.cfg');
     const r = xlRun(['create', '-n', p]);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toBe(`Parsing config from ${p}`);
     expect(lines[1]).toMatch(new RegExp(`^${p.replace(/[.]/g, '\\.')}:6:7: .*expected \`=' or \`\\+='`));
+    expect(lines[2]).toBe('Failed to parse config: Invalid argument');
   });
 
   it('keeps the C exit status of each failure: bad pci 6', () => {
@@ -127,7 +128,8 @@ describe('xl create -n: refused configs', () => {
   it('an error in an override points at the command line', () => {
     const r = xlRun(['create', '-n', PV, 'vcpus=2', 'memory=big']);
     expect(r.status).toBe(1);
-    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^<command line>:2:8: bare word `big'/);
+    expect(r.stderr.trimEnd().split('\n').slice(-2)).toEqual([
+      expect.stringMatching(/^<command line>:2:8: bare word `big'/), 'Failed to parse config: Invalid argument']);
   });
 
   it('prints the warnings given before the failure, then the error', () => {
