@@ -2,7 +2,10 @@
 // guests are created with the C xl, outputs are compared with the C xl's on the same state (only Time(s) masked),
 // and what our control commands do is checked with the C xl and xenstore-ls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XEN, diedBySignal, dom0, dom0ok, dom0sh, guestConsole, noteRetry, settle, waitFor, type Dom0Result } from './lab.js';
+import {
+  XEN, diedBySignal, dom0, dom0ok, dom0sh, domidOf, guestConsole, noteRetry, settle, shellWords, uuidOf, waitFor, xenstorePaths,
+  type Dom0Result,
+} from './lab.js';
 
 const OURS = '/project/bin/xl';
 const P = 'xlt20'; // guest names unique to this file
@@ -50,14 +53,12 @@ async function compareWithC(args: string, mask = maskTime): Promise<{ c: string;
 
 /** Our xl, once: a death of ours (signal, node's status 7, a timeout) fails the test with what was seen. */
 async function ours(args: string[], timeout = 120): Promise<Dom0Result> {
-  const r = await dom0sh(`${OURS} ${args.map((a) => `'${a}'`).join(' ')}; exit $?`, timeout);
+  const r = await dom0sh(`${OURS} ${shellWords(args)}; exit $?`, timeout);
   expect(diedBySignal(r) || r.code === 7, `our xl died on "${args.join(' ')}": code ${r.code}, signal ${r.signal}, ` +
     `timedOut ${r.timedOut}, stderr ${JSON.stringify(r.stderr.slice(0, 300))}`).toBe(false);
   return r;
 }
 
-const domidOf = async (name: string) => Number((await dom0ok(['xl', 'domid', name])).trim());
-const uuidOf = async (domid: number) => (await dom0ok(['xenstore-read', `/local/domain/${domid}/vm`])).trim().replace('/vm/', '');
 
 describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
   beforeAll(async () => {
@@ -144,7 +145,6 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
     const want = args === 'destroy 4000' ? cOwn.replace(/\n$/, ': Domain 4000: non-existent domain\n') : cOwn;
     expect(o.stderr, `C xl's stderr: ${c.stderr}`).toBe(want);
     expect(o.stdout).toBe(c.stdout);
-    expect(o.stderr).not.toMatch(/\n {4}at /); // no stack trace
   });
 
   it('as a non-root user: exit status of the C xl and one line asking "are you root?"', async () => {
@@ -187,9 +187,7 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
 
   describe('destroy', () => {
     /** Every xenstore path, with this guest's domid and uuid replaced, as a sorted list. */
-    async function xenstoreSnapshot(): Promise<string[]> {
-      return (await dom0ok(['xenstore-ls', '-f'])).trimEnd().split('\n').map((l) => l.replace(/ = .*$/, '')).sort();
-    }
+    const xenstoreSnapshot = async () => (await xenstorePaths()).sort();
 
     /** What one destroy removed from xenstore, normalised, and what it left behind. */
     async function destroyWith(xl: string, name: string, disk: string) {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINUX_NOTES, makeElf } from '../helpers/kernel-images.js';
 import {
   XEN, bundleForDom0, dom0, dom0ok, dom0sh, domidIfAny, domidOf, guestConsole, hostState, leftSince,
-  nodesOfDomain as nodesOf, onPty, once, settle, stateOf, unpauseOnceAttached, uuidOf, waitFor,
+  NO_CLIENT, nodesOfDomain as nodesOf, onPty, once, settle, stateOf, unpauseOnceAttached, uuidOf, waitFor,
 } from './lab.js';
 
 const XL = '/project/bin/xl';
@@ -59,12 +59,13 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
   it('xl console on a pty: sees the boot after unpause, answers a typed line, ^] detaches and restores the terminal', async () => {
     const id = await con();
     const r = await onPty(
-      [{ expect: 'LAB-GUEST-READY' }, { sleep: 500 }, { send: 'ping-42\r' }, { expect: 'LAB-GUEST-GOT ping-42' }, { send: '\x1d' }],
+      [{ expect: 'LAB-GUEST-READY' }, { expect: 'LAB-GUEST-ETH0' }, { send: 'ping-42\r' }, { expect: 'LAB-GUEST-GOT ping-42' }, { send: '\x1d' }],
       [XL, 'console', `${P}-con`],
       // our unpause once our console has the guest's pty open, so that it sees the whole boot
       unpauseOnceAttached(`${P}-con`, 'console/tty', 60, XL),
     );
-    expect(r.stepsDone, `${r.output}\n${r.stderr}`).toBe(5);
+    expect(r.stderr).not.toMatch(NO_CLIENT);
+    expect(r.stepsDone, `${r.output}\n${r.stderr}`).toBe(6);
     expect(r.code).toBe(0);
     expect(r.ttyModeRestored).toBe(true);
     // xenconsoled's log has the same boot.

@@ -43,7 +43,7 @@ describe(`our xl on HVM guests next to the C xl (Xen ${XEN})`, () => {
     expect(o.code, o.stderr).toBe(0);
     expect(o.stdout).toBe(c.stdout);
     expect(JSON.parse(o.stdout)[0].config.c_info.type).toBe('hvm');
-  });
+  }, 600_000);
 
   it('unpause resumes QEMU ("cont" over QMP) and the domain: the C xl\'s guest boots to its marker and reads its disk', async () => {
     // libxl leaves QEMU running for xl create -p; stop it, so that only our unpause can restart it.

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, domidOf, guestConsole, leftovers, normaliseLoop, normaliseMac,
-  onPty, savedConfig, timed, unpauseOnceAttached, waitFor,
+  NO_CLIENT, onPty, savedConfig, timed, unpauseOnceAttached, waitFor,
 } from './lab.js';
 
 const OURS = 'hvm-ours';
@@ -77,6 +77,7 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
     // Our `xl console -t serial` on a terminal, attached before the unpause: the guest's init writes to ttyS0 too.
     const pty = await onPty([{ expect: 'LAB-GUEST-XVDA' }, { send: '\x1d' }],
       [OUR_XL, 'console', '-t', 'serial', OURS], unpauseOnceAttached(OURS, 'serial/0/tty', 60));
+    expect(pty.stderr).not.toMatch(NO_CLIENT);
     expect(pty, pty.stderr).toMatchObject({ code: 0, stepsDone: 2 });
     const log = await waitFor('the HVM guest marker', 300, async () => {
       const text = await guestConsole(OURS);

@@ -281,16 +281,19 @@ export async function createPausedHvm(name: string, extra: string[] = [], moreDi
  * A bash snippet for onPty's `background`: once a console client (any process but xenconsoled and QEMU, which hold
  * the pty themselves) has the guest's tty open, `xl unpause` the paused guest, so that the client sees the whole boot.
  * The tty is the one xenstore names at /local/domain/<domid>/<ttyNode> (console/tty for PV, serial/0/tty for HVM).
- * Past the deadline it says so on stderr (PtyOutcome.stderr) and unpauses anyway: the test then fails on what it saw.
+ * Past the deadline it says so on stderr (PtyOutcome.stderr, which callers check with NO_CLIENT) and unpauses anyway.
  */
+/** unpauseOnceAttached's complaint when no client came: a test asserts PtyOutcome.stderr does not match it. */
+export const NO_CLIENT = /no console client attached/;
+
 export function unpauseOnceAttached(name: string, ttyNode: string, deadlineSeconds: number, xl = 'xl'): string {
   return `( id=$(xl domid ${name}); tty=; client=; end=$((SECONDS + ${deadlineSeconds}))
   while [ -z "$client" ] && [ $SECONDS -lt $end ]; do
     [ -n "$tty" ] || tty=$(xenstore-read /local/domain/$id/${ttyNode} 2>/dev/null)
-    # busybox find has no -lname: one ls of every fd table, the pids whose table has the tty
+    # one ls of every fd table (4.20's dom0 find is busybox's, without -lname): the pids holding the tty
     for p in $([ -n "$tty" ] && ls -l /proc/[0-9]*/fd 2>/dev/null |
         awk -v t="$tty" 'index($0, "/proc/") == 1 { split($0, a, "/"); pid = a[3] } $NF == t { print pid }'); do
-      case "$(cat /proc/$p/comm 2>/dev/null)" in xenconsoled|qemu*) ;; *) client=$p ;; esac
+      case "$(cat /proc/$p/comm 2>/dev/null)" in ''|xenconsoled|qemu*) ;; *) client=$p ;; esac
     done
     [ -n "$client" ] || sleep 0.1
   done
