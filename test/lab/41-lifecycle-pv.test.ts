@@ -65,7 +65,7 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
       unpauseOnceAttached(`${P}-con`, 'console/tty', 60, XL),
     );
     expect(r.stderr).not.toMatch(NO_CLIENT);
-    expect(r.stepsDone, `${r.output}\n${r.stderr}`).toBe(6);
+    expect(r.stepsDone, `${r.output}\n${r.stderr}`).toBe(5);
     expect(r.code).toBe(0);
     expect(r.ttyModeRestored).toBe(true);
     // xenconsoled's log has the same boot.
