@@ -1,7 +1,7 @@
 // Our privcmd layer against the real hypervisor: version detection picks exactly the booted Xen's interface
 // versions, and what our hypercalls return agrees with Debian's C tools on the same host.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XEN, bundleForDom0, dom0, dom0ok, dom0sh } from './lab.js';
+import { XEN, bundleForDom0, dom0, dom0ok, dom0sh, domidOf } from './lab.js';
 
 const EXPECTED_ABI: Record<string, { domctl: string; sysctl: string }> = {
   '4.17': { domctl: '0x15', sysctl: '0x15' },
@@ -15,7 +15,7 @@ describe(`privcmd hypercalls on real Xen ${XEN}`, () => {
   beforeAll(async () => {
     const program = await bundleForDom0('test/lab/programs/privcmd-probe.ts');
     await dom0ok(['xl', 'create', '/lab/guests/pv.cfg', `name="${GUEST}"`], 120);
-    guestId = Number((await dom0ok(['xl', 'domid', GUEST])).trim());
+    guestId = await domidOf(GUEST);
     const r = await dom0(['node', program], 120);
     expect(r.code, r.stderr).toBe(0);
     probe = JSON.parse(r.stdout);

@@ -5,7 +5,7 @@
 // bad kernel fails in one line leaving no domain behind.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree as tree, guestConsole, hostState, leftSince,
+  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree as tree, guestConsole, hostState, leftSince,
   savedConfig as userdata, waitFor,
 } from './lab.js';
 
@@ -53,7 +53,7 @@ describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
     expect(listL.code, listL.stderr).toBe(0);
     expect(listL.stdout).toContain(`"name": "${OURS}"`);
 
-    const domid = (await dom0ok(['xl', 'domid', OURS])).trim();
+    const domid = String(await domidOf(OURS));
     await dom0ok(['xl', 'destroy', OURS]);
     expect(await dom0ok(['xl', 'list'])).not.toContain(OURS);
     for (const p of [`/local/domain/${domid}`, `/libxl/${domid}`, `/local/domain/0/backend/console/${domid}`]) {

@@ -7,7 +7,7 @@
 // devices attached and detached at runtime are seen by both toolstacks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, guestConsole, hostState, leftSince, leftovers, normaliseLoop,
+  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree, guestConsole, hostState, leftSince, leftovers, normaliseLoop,
   normaliseMac, savedConfig, waitFor,
 } from './lab.js';
 
@@ -71,7 +71,7 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
     expect(await userdata(OURS)).toBe(await userdata(THEIRS));
     await dom0ok(['xl', 'destroy', THEIRS]);
 
-    const domid = (await dom0ok(['xl', 'domid', OURS])).trim();
+    const domid = String(await domidOf(OURS));
     expect(await dom0ok(['brctl', 'show', 'xenbr0'])).toContain(`vif${domid}.0`);
     await dom0ok(['xl', 'unpause', OURS]);
     const log = await waitFor('the guest device report', 180, async () => {
@@ -97,7 +97,7 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
     const made = await dom0([OUR_XL, 'create', '/lab/guests/pv.cfg', `name="${HOT}"`], 400);
     expect(made.code, made.stderr).toBe(0);
     await waitFor('the guest marker', 180, async () => /LAB-GUEST-ETH0/.test(await guestConsole(HOT)));
-    const domid = (await dom0ok(['xl', 'domid', HOT])).trim();
+    const domid = String(await domidOf(HOT));
 
     // Disk: ours attaches; the guest's blkfront connects (state 4) as the C xl sees it; the saved config has it.
     const att = await dom0([OUR_XL, 'block-attach', HOT, 'file:/tmp/hot.img,xvdb,w']);

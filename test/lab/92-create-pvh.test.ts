@@ -7,7 +7,7 @@
 // segfaults seen meanwhile are reported, not hidden.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, guestConsole, leftovers, normaliseLoop, normaliseMac,
+  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree, guestConsole, leftovers, normaliseLoop, normaliseMac,
   reportSegfaults, savedConfig, timed, waitFor,
 } from './lab.js';
 
@@ -48,7 +48,7 @@ describe(`xl create of a PVH guest by our domain builder (Xen ${XEN})`, () => {
     expect(normalise(await savedConfig(OURS))).toBe(normalise(await savedConfig(THEIRS)));
     await dom0ok(['xl', 'destroy', THEIRS]);
 
-    const domid = (await dom0ok(['xl', 'domid', OURS])).trim();
+    const domid = String(await domidOf(OURS));
     const list = await dom0ok(['xl', 'list', OURS]);
     expect(list).toMatch(new RegExp(`^${OURS}\\s+${domid}\\s+256\\s+1\\s+--p---`, 'm'));
     await dom0ok(['xl', 'unpause', OURS]);
