@@ -83,13 +83,15 @@ function run(req) {
     clearTimeout(timer);
     finish(127, null, `${cmd}: ${e.message}`);
   });
+  // 'close' comes once the process has exited and both pipes are shut; the pipes usually end before 'exit' does,
+  // so waiting for 'end' after 'exit' cost every command the fallback below (300 ms).
+  child.on('close', (code, signal) => {
+    clearTimeout(timer);
+    finish(code, signal);
+  });
   child.on('exit', (code, signal) => {
     clearTimeout(timer);
     // A daemon the command left behind (xl's monitor) may hold the pipes: wait for them briefly, not forever.
-    let pending = 2;
-    const end = () => --pending === 0 && finish(code, signal);
-    child.stdout.once('end', end);
-    child.stderr.once('end', end);
     setTimeout(() => {
       child.stdout.destroy();
       child.stderr.destroy();
