@@ -23,6 +23,7 @@ const totals = { passed: 0, failed: 0, skipped: 0, retries: 0 };
 const problems = [];
 const failures = [];
 const timings = [];
+const callCosts = [];
 const labTotals = new Map();
 
 // The suites get a stated environment, not ours: switches that would turn a check into a self-comparison
@@ -47,9 +48,10 @@ function vitest(title, config, reportName, env, { lab = false, xen = '' } = {}) 
   const report = path.join(reports, `${reportName}.json`);
   const setupReport = path.join(reports, `${reportName}-setup.json`);
   const retryLog = path.join(reports, `${reportName}-retries.jsonl`);
-  for (const f of [report, setupReport, retryLog]) fs.rmSync(f, { force: true });
+  const callLog = path.join(reports, `${reportName}-calls.jsonl`);
+  for (const f of [report, setupReport, retryLog, callLog]) fs.rmSync(f, { force: true });
   step(title, bin('vitest'), ['run', '--config', config, '--allowOnly=false', '--reporter=default', '--reporter=json',
-    `--outputFile.json=${report}`], { ...env, XL_LAB_SETUP_REPORT: setupReport, XL_LAB_RETRY_LOG: retryLog });
+    `--outputFile.json=${report}`], { ...env, XL_LAB_SETUP_REPORT: setupReport, XL_LAB_RETRY_LOG: retryLog, XL_LAB_CALL_LOG: callLog });
   if (!fs.existsSync(report)) {
     problems.push(`${title}: no test report (the suite did not run)`);
     totals.failed++;
@@ -79,6 +81,23 @@ function vitest(title, config, reportName, env, { lab = false, xen = '' } = {}) 
     if (lab) {
       const ran = (file.assertionResults ?? []).filter((a) => a.status === 'passed' || a.status === 'failed').length;
       timings.push({ what: `${xen} ${rel}`, secs: (until(i) - file.startTime) / 1000, tests: ran });
+    }
+  }
+  if (lab && fs.existsSync(callLog)) {
+    // Calls into dom0 per file and kind: where a file's time goes (our xl, the C xl, scripts, other programs).
+    const perFile = new Map();
+    for (const l of fs.readFileSync(callLog, 'utf8').split('\n').filter(Boolean)) {
+      const { file, kind, ms } = JSON.parse(l);
+      const kinds = perFile.get(file) ?? new Map();
+      const k = kinds.get(kind) ?? { n: 0, ms: 0 };
+      k.n++;
+      k.ms += ms;
+      kinds.set(kind, k);
+      perFile.set(file, kinds);
+    }
+    for (const [file, kinds] of perFile) {
+      const parts = [...kinds].sort().map(([kind, k]) => `${kind} ${k.n} (${(k.ms / 1000).toFixed(0)} s)`);
+      callCosts.push(`${xen} ${file}: ${parts.join(', ')}`);
     }
   }
   if (lab && fs.existsSync(setupReport)) {
@@ -127,6 +146,10 @@ if (timings.length) {
     const sum = timings.filter((t) => t.what.startsWith(`${xen} `)).reduce((a, t) => a + t.secs, 0);
     if (sum) process.stdout.write(`  ${sum.toFixed(1).padStart(7)}  ${xen} total\n`);
   }
+}
+if (callCosts.length) {
+  process.stdout.write('lab calls into dom0 (count, wall time):\n');
+  for (const c of callCosts) process.stdout.write(`  ${c}\n`);
 }
 for (const f of failures) process.stdout.write(`failed: ${f}\n`);
 for (const p of problems) process.stdout.write(`problem: ${p}\n`);

@@ -26,14 +26,31 @@ function text(r: ExecResult): Dom0Result {
   return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), timedOut: r.timedOut, signal: r.signal };
 }
 
+/** What a dom0 call ran, for the runner's per-file cost table: our xl, the C xl, or anything else. */
+const callKind = (argv: string[] | null, script: string | null): string =>
+  !argv ? (script!.includes('/project/bin/xl') ? 'script with our xl' : 'script')
+    : argv.includes('/project/bin/xl') ? 'our xl' : argv.includes('xl') ? 'C xl' : 'other';
+
+/** Every dom0 call and its wall time go to XL_LAB_CALL_LOG, so the runner shows where a file's time goes. */
+async function timedExec(argv: string[] | null, script: string | null, timeout: number): Promise<Dom0Result> {
+  const started = performance.now();
+  const r = text(await (await connection()).exec(argv ? { argv, timeout } : { script: script!, timeout }));
+  const log = process.env.XL_LAB_CALL_LOG;
+  if (log) {
+    const file = (expect.getState().testPath ?? '').replace(/^.*\/test\/lab\//, 'test/lab/');
+    appendFileSync(log, `${JSON.stringify({ file, kind: callKind(argv, script), ms: Math.round(performance.now() - started) })}\n`);
+  }
+  return r;
+}
+
 /** Run a program in dom0 (no shell). */
 export async function dom0(argv: string[], timeout = 120): Promise<Dom0Result> {
-  return text(await (await connection()).exec({ argv, timeout }));
+  return timedExec(argv, null, timeout);
 }
 
 /** Run a bash script in dom0. */
 export async function dom0sh(script: string, timeout = 120): Promise<Dom0Result> {
-  return text(await (await connection()).exec({ script, timeout }));
+  return timedExec(null, script, timeout);
 }
 
 /** Run in dom0 and insist on exit 0; returns stdout. */
