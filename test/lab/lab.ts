@@ -26,31 +26,33 @@ function text(r: ExecResult): Dom0Result {
   return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), timedOut: r.timedOut, signal: r.signal };
 }
 
+type Dom0Request = { argv: string[] } | { script: string };
+
 /** What a dom0 call ran, for the runner's per-file cost table: our xl, the C xl, or anything else. */
-const callKind = (argv: string[] | null, script: string | null): string =>
-  !argv ? (script!.includes('/project/bin/xl') ? 'script with our xl' : 'script')
-    : argv.includes('/project/bin/xl') ? 'our xl' : argv.includes('xl') ? 'C xl' : 'other';
+const callKind = (req: Dom0Request): string =>
+  'script' in req ? (req.script.includes('/project/bin/xl') ? 'script with our xl' : 'script')
+    : req.argv.includes('/project/bin/xl') ? 'our xl' : req.argv.includes('xl') ? 'C xl' : 'other';
+
+/** The running test's file as the runner names it (test/lab/NN-....test.ts). */
+const testFile = (): string => (expect.getState().testPath ?? '').replace(/^.*\/test\/lab\//, 'test/lab/');
 
 /** Every dom0 call and its wall time go to XL_LAB_CALL_LOG, so the runner shows where a file's time goes. */
-async function timedExec(argv: string[] | null, script: string | null, timeout: number): Promise<Dom0Result> {
+async function timedExec(req: Dom0Request, timeout: number): Promise<Dom0Result> {
   const started = performance.now();
-  const r = text(await (await connection()).exec(argv ? { argv, timeout } : { script: script!, timeout }));
+  const r = text(await (await connection()).exec({ ...req, timeout }));
   const log = process.env.XL_LAB_CALL_LOG;
-  if (log) {
-    const file = (expect.getState().testPath ?? '').replace(/^.*\/test\/lab\//, 'test/lab/');
-    appendFileSync(log, `${JSON.stringify({ file, kind: callKind(argv, script), ms: Math.round(performance.now() - started) })}\n`);
-  }
+  if (log) appendFileSync(log, `${JSON.stringify({ file: testFile(), kind: callKind(req), ms: Math.round(performance.now() - started) })}\n`);
   return r;
 }
 
 /** Run a program in dom0 (no shell). */
 export async function dom0(argv: string[], timeout = 120): Promise<Dom0Result> {
-  return timedExec(argv, null, timeout);
+  return timedExec({ argv }, timeout);
 }
 
 /** Run a bash script in dom0. */
 export async function dom0sh(script: string, timeout = 120): Promise<Dom0Result> {
-  return timedExec(null, script, timeout);
+  return timedExec({ script }, timeout);
 }
 
 /** Run in dom0 and insist on exit 0; returns stdout. */
@@ -249,9 +251,9 @@ export const diedBySignal = (r: Dom0Result) => r.timedOut || !!r.signal || (r.co
  */
 export function noteRetry(what: string, why: string): void {
   const file = process.env.XL_LAB_RETRY_LOG;
-  const testFile = (expect.getState().testPath ?? '').replace(/^.*\/test\/lab\//, 'test/lab/');
-  console.warn(`retry: ${testFile}: ${what}: ${why}`);
-  if (file) appendFileSync(file, `${JSON.stringify({ file: testFile, what, why })}\n`);
+  const where = testFile();
+  console.warn(`retry: ${where}: ${what}: ${why}`);
+  if (file) appendFileSync(file, `${JSON.stringify({ file: where, what, why })}\n`);
 }
 
 /**
