@@ -101,7 +101,7 @@ export function renderXlMan(): string {
     ['XL_GLOBAL_CONFIG', 'Read this file instead of /etc/xen/xl.conf.'],
     ['XL_XEN_VERSION', 'The Xen release to behave like, such as 4.17, instead of the running hypervisor\'s.'],
     ['XL_DEBUG=1', 'Print stack traces with errors.'],
-    ['XL_TRACE=1', 'xl create prints each step of building the domain with the time it was reached.'],
+    ['XL_TRACE=1', 'xl create prints each step, from loading its code to the unpause, with the milliseconds since the process started.'],
     ['XL_MONITOR_ENTRY', 'The domain monitor bundle that xl create starts; bin/xl sets it to dist/monitor.js of its own build.'],
     ['XL_DEVICE_MODEL_TIMEOUT=<seconds>', 'How long xl create waits for an HVM guest\'s QEMU to start (default 60, as libxl).'],
     ['XL_TEST_FAIL_AT=<step>', 'For lab tests of xl create\'s rollback: make the named step fail.'],

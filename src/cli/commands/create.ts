@@ -99,16 +99,15 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
 
 /**
  * Builds and starts the domain (PV, PVH or HVM, with its devices). XL_TRACE=1 prints
- * each step with its time. Lab tests of the rollback: XL_TEST_FAIL_AT=<step>
- * makes that step (or build sub-step) fail; XL_TEST_HOTPLUG_TIMEOUT=<s>
+ * each step with its time since the process started (node's start-up included).
+ * Lab tests of the rollback: XL_TEST_FAIL_AT=<step> makes that step (or build sub-step) fail; XL_TEST_HOTPLUG_TIMEOUT=<s>
  * shortens the hotplug scripts' 40 s; XL_TEST_XS_REFUSE=<regex> has
  * xenstored refuse our writes to matching paths. XL_DEVICE_MODEL_TIMEOUT=<s>
  * changes the 60 s an HVM guest's QEMU has to come up.
  */
 async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.20'): Promise<number> {
   const { createPvDomain, CreateError } = await import('../../libxl/create.js');
-  const t0 = Date.now();
-  const trace = process.env.XL_TRACE ? (s: string) => err(`[${Date.now() - t0} ms] ${s}\n`) : undefined;
+  trace?.('create code loaded');
   try {
     const made = await withContext(async (lctx) => {
       const created = await createPvDomain(lctx, r.config, {
@@ -124,8 +123,8 @@ async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.
       trace?.('monitor told');
       return created;
     });
-    trace?.(`done (${Math.round(process.uptime() * 1000)} ms since the process started)`);
-    if (trace) process.on('exit', () => trace(`exit (${Math.round(process.uptime() * 1000)} ms since the process started)`));
+    trace?.('done');
+    if (trace) process.on('exit', () => trace('exit'));
     if (a.console) {
       const status = await attachPrimaryConsole(made.domid);
       if (!a.monitor || a.daemonize) return status;
@@ -187,7 +186,10 @@ async function attachPrimaryConsole(domid: number): Promise<number> {
   });
 }
 
+const trace = process.env.XL_TRACE ? (s: string) => err(`[${Math.round(performance.now())} ms] ${s}\n`) : undefined;
+
 export async function run(ctx: CommandContext): Promise<number> {
+  trace?.('create command started');
   const a = parseCreateArgs(ctx);
   if (a === null) return 2;
   const version = compareXen(ctx.target.xen, '4.20') >= 0 ? '4.20' : '4.17';
@@ -196,6 +198,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const { ConfigError, ConfigReadError, ConfigSyntaxError, formatDiagnostic, readConfigFile } = await import('../../config-parser/index.js');
   const { dryRunCreate } = await import('../../libxl/create-dry-run.js');
   const host = await hostFacts();
+  trace?.('config code loaded, host facts read');
 
   let result: DryRunResult;
   try {
@@ -219,6 +222,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw e;
   }
   for (const w of result.warnings) err(`${w}\n`);
+  trace?.('config parsed and checked');
 
   if (a.debug || a.dryRun) {
     if (conf.outputFormat === 'sxp') {

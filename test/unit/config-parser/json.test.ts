@@ -80,6 +80,21 @@ describe('zod schema from the IDL', () => {
     const issues = validateDomainConfig(r.config);
     expect(issues.map((i) => i.path).sort()).toEqual(['c_info.type', 'pcidevs.0.bus']);
   });
+  it('says what is wrong in English: range, integer, enum, unknown field', async () => {
+    const { validateDomainConfig } = await import('../../../src/config-parser/index.js');
+    const r = build(PV + 'pci = [ "01:00.0" ]\n');
+    (r.config.pcidevs[0] as { bus: number }).bus = 300;
+    (r.config.pcidevs[0] as { dev: number }).dev = 1.5;
+    (r.config.c_info as { type: string }).type = 'xen';
+    (r.config.b_info as Record<string, unknown>).no_such_field = 1;
+    const byPath = Object.fromEntries(validateDomainConfig(r.config).map((i) => [i.path, i.message]));
+    expect(byPath).toEqual({
+      'pcidevs.0.bus': 'Too big: expected number to be <=255',
+      'pcidevs.0.dev': 'Invalid input: expected int, received number',
+      'c_info.type': expect.stringMatching(/^Invalid option: expected one of "invalid"\|"hvm"\|"pv"\|"pvh"/),
+      'b_info': 'Unrecognized key: "no_such_field"',
+    });
+  });
   it('enum values follow the version (tee "ffa" is 4.20 only)', async () => {
     const { validateDomainConfig } = await import('../../../src/config-parser/index.js');
     const r = build(PV);
