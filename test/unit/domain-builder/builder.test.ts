@@ -10,6 +10,7 @@ import {
   planLayout, pvParams, uncoveredRanges, unwrapBzImage, UnpackError,
 } from '../../../src/domain-builder/index.js';
 
+import { ZSTD_DECODERS } from '../../../src/domain-builder/decompress.js';
 import { LINUX_NOTES, VIRT_BASE, makeBzImage, makeElf, u64 } from '../../helpers/kernel-images.js';
 
 describe('ELF and Xen notes', () => {
@@ -72,6 +73,26 @@ describe('bzImage', () => {
       await expect(unwrapBzImage(makeBzImage(Buffer.concat([packed.stdout, size])))).rejects.toThrow(/header says/);
     });
   }
+  it('each zstd decoder this host has unpacks the same data, names a corrupt frame, and needs a size only where the frame lacks one', async () => {
+    const data = Buffer.concat([randomBytes(50000), Buffer.alloc(200000, 0x90)]);
+    const packed = spawnSync('zstd', ['-19', '-c', '-q'], { input: data }).stdout; // from a pipe: no content size in the frame
+    const sized = spawnSync('sh', ['-c', `f=$(mktemp); cat > $f; zstd -q -c $f; rm $f`], { input: data }).stdout;
+    const bad = Buffer.from(packed);
+    bad.fill(0x55, 40, 200);
+    const present: string[] = [];
+    for (const [name, make] of ZSTD_DECODERS) {
+      const dec = await make();
+      if (!dec) continue;
+      present.push(name);
+      expect((await dec(packed, data.length)).equals(data), name).toBe(true);
+      expect((await dec(sized)).equals(data), name).toBe(true);
+      await expect(dec(bad, data.length), name).rejects.toThrow();
+      if (name === 'libzstd') await expect(dec(packed)).rejects.toThrow(/does not say its size/);
+    }
+    // The lab's dom0s and this machine have libzstd; Node 20 has no zstd in zlib.
+    expect(present).toContain('libzstd');
+    expect(present).toContain('zstddec');
+  });
   it('names an unknown payload format and refuses old boot protocols', async () => {
     await expect(unwrapBzImage(makeBzImage(Buffer.from('garbage-payload')))).rejects.toThrow(/unknown compression/);
     const old = makeBzImage(gzipSync(Buffer.from('x')));
