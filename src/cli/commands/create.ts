@@ -106,8 +106,9 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
  * changes the 60 s an HVM guest's QEMU has to come up.
  */
 async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.20'): Promise<number> {
+  trace?.('loading the create code');
   const { createPvDomain, CreateError } = await import('../../libxl/create.js');
-  trace?.('create code loaded');
+  trace?.('opening the hypervisor and xenstore');
   try {
     const made = await withContext(async (lctx) => {
       const created = await createPvDomain(lctx, r.config, {
@@ -118,13 +119,13 @@ async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.
         hotplugTimeout: Number(process.env.XL_TEST_HOTPLUG_TIMEOUT) || undefined,
         deviceModelTimeout: Number(process.env.XL_DEVICE_MODEL_TIMEOUT) || undefined,
       });
-      trace?.('created');
+      trace?.(a.monitor && a.daemonize ? 'telling the monitor' : 'created');
       if (a.monitor && a.daemonize) await startMonitoring(created, r, version);
-      trace?.('monitor told');
+      trace?.('closing the hypervisor and xenstore');
       return created;
     });
     trace?.('done');
-    if (trace) process.on('exit', () => trace('exit'));
+    if (trace) process.on('exit', () => trace('exiting'));
     if (a.console) {
       const status = await attachPrimaryConsole(made.domid);
       if (!a.monitor || a.daemonize) return status;
@@ -189,7 +190,7 @@ async function attachPrimaryConsole(domid: number): Promise<number> {
 const trace = process.env.XL_TRACE ? (s: string) => err(`[${Math.round(performance.now())} ms] ${s}\n`) : undefined;
 
 export async function run(ctx: CommandContext): Promise<number> {
-  trace?.('create command started');
+  trace?.('loading the config parser, reading host facts');
   const a = parseCreateArgs(ctx);
   if (a === null) return 2;
   const version = compareXen(ctx.target.xen, '4.20') >= 0 ? '4.20' : '4.17';
@@ -198,7 +199,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const { ConfigError, ConfigReadError, ConfigSyntaxError, formatDiagnostic, readConfigFile } = await import('../../config-parser/index.js');
   const { dryRunCreate } = await import('../../libxl/create-dry-run.js');
   const host = await hostFacts();
-  trace?.('config code loaded, host facts read');
+  trace?.('parsing and checking the config');
 
   let result: DryRunResult;
   try {
@@ -222,7 +223,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     throw e;
   }
   for (const w of result.warnings) err(`${w}\n`);
-  trace?.('config parsed and checked');
 
   if (a.debug || a.dryRun) {
     if (conf.outputFormat === 'sxp') {
