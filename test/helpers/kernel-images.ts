@@ -47,3 +47,25 @@ export function makeBzImage(payload: Buffer): Buffer {
   return Buffer.concat([hdr, Buffer.alloc(16), payload, Buffer.alloc(32)]);
 }
 
+
+/** SCHEDOP_shutdown reasons (xen/include/public/sched.h). */
+export const SHUTDOWN_REASON = { poweroff: 0, reboot: 1, crash: 3 } as const;
+
+/**
+ * x86-64 PV code that shuts its domain down at once with `reason`: the sched_op hypercall made directly with
+ * `syscall` (rax = __HYPERVISOR_sched_op 29, rdi = SCHEDOP_shutdown 2, rsi = &struct sched_shutdown), which is
+ * what a 64-bit PV kernel's hypercall page does. Should the hypercall return, `hlt` faults and the domain crashes.
+ */
+export function selfShutdownCode(reason: keyof typeof SHUTDOWN_REASON): Buffer {
+  const code = Buffer.from([
+    0xbf, 0x02, 0x00, 0x00, 0x00, //       mov edi, 2            ; SCHEDOP_shutdown
+    0x48, 0x8d, 0x35, 0x0c, 0x00, 0x00, 0x00, // lea rsi, [rip + 12] ; the reason at offset 24
+    0xb8, 0x1d, 0x00, 0x00, 0x00, //       mov eax, 29           ; __HYPERVISOR_sched_op
+    0x0f, 0x05, //                         syscall
+    0xf4, 0xeb, 0xfd, //                   hlt; jmp hlt
+    0x00, 0x00, //                         pad to 24
+    0x00, 0x00, 0x00, 0x00, //             struct sched_shutdown { reason }
+  ]);
+  code.writeUInt32LE(SHUTDOWN_REASON[reason], 24);
+  return code;
+}

@@ -2,13 +2,14 @@
 // answers typed lines; `xl create -c` attaches at once; `xl shutdown -w` and `xl reboot -w` ask the guest over its
 // control node and our shared monitor applies on_poweroff / on_reboot (destroy, restart with the same uuid and a new
 // domid, preserve, rename-restart); `-F` keeps the monitor in the foreground, `-e` has none; our destroy leaves no
-// node behind. Then failure injection at every step of the build, xenstored refusing a write and too little memory
+// node behind. Linux boots only where the guest must answer (console, shutdown, reboot); where only the monitor's
+// action is the point, a page of code that shuts its domain down at once stands in (selfShutdownCode). Then failure injection at every step of the build, xenstored refusing a write and too little memory
 // for Xen: each create fails in one line and leaves only Domain-0. A test that uses another's guest gets it from a
 // fixture (once()) that makes it when that test did not run, so each test passes alone (vitest -t).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LINUX_NOTES, makeElf } from '../helpers/kernel-images.js';
+import { LINUX_NOTES, makeElf, selfShutdownCode } from '../helpers/kernel-images.js';
 import {
-  XEN, bundleForDom0, dom0, dom0ok, dom0sh, domidIfAny, domidOf, guestConsole, hostState, leftSince,
+  XEN, bundleForDom0, destroyAllGuests, dom0, dom0ok, dom0sh, domidIfAny, domidOf, guestConsole, hostState, leftSince,
   NO_CLIENT, nodesOfDomain as nodesOf, onPty, once, settle, stateOf, unpauseOnceAttached, uuidOf, waitFor,
 } from './lab.js';
 
@@ -16,12 +17,24 @@ const XL = '/project/bin/xl';
 const P = 'lc41';
 /** The lab kernel as a gzipped ELF: unpacks in about a second, where the bzImage's xz/zstd takes 15 s. */
 const FAST = ['kernel="/lab/guests/vmlinux.gz"'];
+/** A guest that powers itself off as soon as it runs: no boot to wait for. */
+const POWEROFF = [`kernel="/tmp/${P}-poweroff.elf"`, 'memory=32'];
+
+/** Puts the self-shutdown guest's kernel into dom0 (idempotent; every test that needs it asks). */
+const poweroffKernel = once(async () => {
+  const elf = makeElf({ notes: LINUX_NOTES, code: selfShutdownCode('poweroff') });
+  await dom0ok(['sh', '-c', `echo ${elf.toString('base64')} | base64 -d > /tmp/${P}-poweroff.elf`]);
+});
+
+/** Destroys every domain whose name starts with this file's prefix, with the given xl. */
+const destroyOurGuests = (xl = 'xl') =>
+  dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do ${xl} destroy $n; done; true`, 300);
 
 const monitors = async () => Number((await dom0sh("ps -o args | grep -c '[m]onitor.js'")).stdout.trim());
 const monitorLog = async () => (await dom0sh('cat /var/log/xen/xl-monitor.log 2>/dev/null')).stdout;
 
-async function createOurs(name: string, extra: string[] = [], opts: string[] = []): Promise<number> {
-  const r = await dom0([XL, 'create', ...opts, '/lab/guests/pv.cfg', `name="${name}"`, ...FAST, ...extra], 300);
+async function createOurs(name: string, extra: string[] = [], opts: string[] = [], kernel = FAST): Promise<number> {
+  const r = await dom0([XL, 'create', ...opts, '/lab/guests/pv.cfg', `name="${name}"`, ...kernel, ...extra], 300);
   expect(r.code, r.stderr).toBe(0);
   return domidOf(name);
 }
@@ -50,10 +63,11 @@ async function rebBooted(): Promise<number> {
 
 describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest (Xen ${XEN})`, () => {
   beforeAll(async () => {
-    await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do xl destroy $n; done; rm -f /var/log/xen/console/guest-${P}*.log; true`);
+    await destroyOurGuests();
+    await dom0sh(`rm -f /var/log/xen/console/guest-${P}*.log`);
   });
   afterAll(async () => {
-    await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do xl destroy $n; done; true`);
+    await destroyOurGuests();
   });
 
   it('xl console on a pty: sees the boot after unpause, answers a typed line, ^] detaches and restores the terminal', async () => {
@@ -134,19 +148,21 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
   }, 400_000); // run alone, it boots ${P}-reb first
 
   it('one monitor for all; a name in use is refused; on_poweroff=preserve keeps the shut-down domain; on_reboot=rename-restart keeps the old one renamed and starts a new one', async () => {
-    const a = await createOurs(`${P}-pre`, ['on_poweroff="preserve"']);
+    await poweroffKernel();
+    // ${P}-pre powers itself off at once; the monitor must keep it, shut down.
+    const a = await createOurs(`${P}-pre`, ['on_poweroff="preserve"'], [], POWEROFF);
     const b = await createOurs(`${P}-ren`, ['on_reboot="rename-restart"']);
     // One monitor process looks after both (a second one started in a race gives way within seconds).
     await waitFor('one monitor process', 60, async () => (await monitors()) === 1);
     // A second create under the same name fails cleanly and leaves the first alone.
-    const again = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${P}-pre"`, ...FAST], 300);
+    const again = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${P}-pre"`, ...POWEROFF], 300);
     expect(again).toMatchObject({ code: 1, stderr: `xl create: domain '${P}-pre' already exists\n` });
     expect(await domidIfAny(`${P}-pre`)).toBe(a);
-    await bootedTimes(`${P}-pre`, 1);
     await bootedTimes(`${P}-ren`, 1);
     const uuidB = await uuidOf(b);
-    expect((await dom0([XL, 'shutdown', '-w', `${P}-pre`], 200)).code).toBe(0);
-    expect((await dom0([XL, 'reboot', '-w', `${P}-ren`], 200)).code).toBe(0);
+    // Without -w: the command returns once the guest is asked; the restart is waited for here.
+    const reb = await dom0([XL, 'reboot', `${P}-ren`], 200);
+    expect(reb, reb.stderr).toMatchObject({ code: 0, stderr: `Rebooting domain ${b}\n` });
     await waitFor('the renamed restart', 240, async () => {
       const n = await domidIfAny(`${P}-ren`);
       return n !== null && n !== b;
@@ -157,24 +173,23 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
     expect(await uuidOf(b)).not.toBe(uuidB);
     expect(await uuidOf(await domidOf(`${P}-ren`))).toBe(uuidB);
     const log = await monitorLog();
+    expect(log).toContain(`Domain ${a} has shut down, reason code 0 0x0`);
     expect(log).toContain('Action for shutdown reason code 0 is preserve');
     expect(log).toContain('Action for shutdown reason code 1 is rename-restart');
   }, 600_000);
 
   it('-F keeps the monitor in the foreground until the domain is gone; -e leaves a shut-down domain alone; the shared monitor exits once none of its domains is left', async () => {
-    const bg = dom0sh(`${XL} create -F /lab/guests/pv.cfg 'name="${P}-fg"' ${FAST.map((f) => `'${f}'`).join(' ')} 2>&1; echo "exit=$?"`, 400);
-    const id = await waitFor('the -F domain', 120, async () => domidIfAny(`${P}-fg`));
-    await bootedTimes(`${P}-fg`, 1);
-    expect((await dom0([XL, 'shutdown', `${P}-fg`], 200)).code).toBe(0);
-    const out = (await bg).stdout;
-    expect(out).toContain(`Waiting for domain ${P}-fg (domid ${id}) to die`);
+    await poweroffKernel();
+    // The guest powers off as soon as it runs; -F's monitor sees it and destroys it (on_poweroff=destroy).
+    const fg = await dom0sh(`${XL} create -F /lab/guests/pv.cfg 'name="${P}-fg"' ${POWEROFF.map((f) => `'${f}'`).join(' ')} 2>&1; echo "exit=$?"`, 400);
+    const out = fg.stdout;
+    expect(out).toMatch(new RegExp(`Waiting for domain ${P}-fg \\(domid \\d+\\) to die`));
     expect(out).toContain('Action for shutdown reason code 0 is destroy');
-    expect(out.trim().endsWith('exit=0')).toBe(true);
+    expect(out.trim().endsWith('exit=0'), out).toBe(true);
     expect(await domidIfAny(`${P}-fg`)).toBe(null);
 
-    const e = await createOurs(`${P}-e`, [], ['-e']);
-    await bootedTimes(`${P}-e`, 1);
-    expect((await dom0([XL, 'shutdown', '-w', `${P}-e`], 200)).code).toBe(0);
+    const e = await createOurs(`${P}-e`, [], ['-e'], POWEROFF);
+    await waitFor(`${P}-e to shut itself down`, 60, async () => /s-/.test(await stateOf(`${P}-e`)));
     // 5 s for anything to act on it (a monitor destroying it, or logging its shutdown), sooner if something does.
     const acted = (v: { list: string; log: string }) =>
       !new RegExp(`${P}-e\\s+${e}\\s`).test(v.list) || v.log.includes(`Domain ${e} has shut down`);
@@ -183,7 +198,7 @@ describe(`our xl console, shutdown, reboot and the shared monitor on a PV guest 
     expect(seen.log).not.toContain(`Domain ${e} has shut down`);
     expect((await dom0sh(`test -e /var/run/xen/xl-monitor/${e}.json`)).code).not.toBe(0);
     // With none of our guests left, the monitor goes too.
-    await dom0sh(`for n in $(xl list | awk 'NR > 2 { print $1 }' | grep '^${P}'); do ${XL} destroy $n; done`, 300);
+    await destroyOurGuests(XL);
     await waitFor('the monitor to exit', 60, async () => (await monitors()) === 0);
   }, 600_000);
 });
@@ -199,7 +214,7 @@ describe(`a failed xl create leaves nothing behind (Xen ${XEN})`, () => {
    */
   const TINY = [`kernel="/tmp/${P}-tiny.elf"`, 'memory=32'];
   beforeAll(async () => {
-    await dom0sh('for id in $(xl list | awk \'NR > 2 { print $2 }\'); do xl destroy "$id"; done');
+    await destroyAllGuests();
     const elf = makeElf({ notes: LINUX_NOTES, code: Buffer.alloc(4096, 0xf4) });
     await dom0ok(['sh', '-c', `echo ${elf.toString('base64')} | base64 -d > /tmp/${P}-tiny.elf`]);
     clean = await hostState();
