@@ -236,7 +236,7 @@ async function rounds(d, conf, n, tag, log) {
 function tracePhases(output, totalMs) {
   const phases = [{ at: 0, step: 'node start-up and xl\'s main' }];
   for (const m of output.matchAll(/^\[(\d+) ms\] (\S.*)$/gm)) if (phases.at(-1).step !== m[2]) phases.push({ at: Number(m[1]), step: m[2] });
-  return phases.map((p, i) => ({ step: p.step, ms: (phases[i + 1]?.at ?? totalMs) - p.at }));
+  return phases.map((p, i) => ({ step: p.step, ms: Math.round((phases[i + 1]?.at ?? totalMs) - p.at) }));
 }
 
 function stats(rs) {
