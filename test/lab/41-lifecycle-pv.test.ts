@@ -3,8 +3,8 @@
 // control node and our shared monitor applies on_poweroff / on_reboot (destroy, restart with the same uuid and a new
 // domid, preserve, rename-restart); `-F` keeps the monitor in the foreground, `-e` has none; our destroy leaves no
 // node behind. Linux boots only where the guest must answer (console, shutdown, reboot); where only the monitor's
-// action is the point, a page of code that shuts its domain down at once stands in (selfShutdownCode). Then failure injection at every step of the build, xenstored refusing a write and too little memory
-// for Xen: each create fails in one line and leaves only Domain-0. A test that uses another's guest gets it from a
+// action is the point, a page of code that shuts its domain down at once stands in (selfShutdownCode). Then failure
+// injection at every step of the build, xenstored refusing a write and too little memory for Xen: each create fails in one line and leaves only Domain-0. A test that uses another's guest gets it from a
 // fixture (once()) that makes it when that test did not run, so each test passes alone (vitest -t).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINUX_NOTES, makeElf, selfShutdownCode } from '../helpers/kernel-images.js';
@@ -20,11 +20,12 @@ const FAST = ['kernel="/lab/guests/vmlinux.gz"'];
 /** A guest that powers itself off as soon as it runs: no boot to wait for. */
 const POWEROFF = [`kernel="/tmp/${P}-poweroff.elf"`, 'memory=32'];
 
-/** Puts the self-shutdown guest's kernel into dom0 (idempotent; every test that needs it asks). */
-const poweroffKernel = once(async () => {
-  const elf = makeElf({ notes: LINUX_NOTES, code: selfShutdownCode('poweroff') });
-  await dom0ok(['sh', '-c', `echo ${elf.toString('base64')} | base64 -d > /tmp/${P}-poweroff.elf`]);
-});
+/** Writes a minimal PV ELF with Linux's Xen notes and `code` to `path` in dom0. */
+const putElf = (path: string, code: Buffer) =>
+  dom0ok(['sh', '-c', `echo ${makeElf({ notes: LINUX_NOTES, code }).toString('base64')} | base64 -d > ${path}`]);
+
+/** Puts the self-shutdown guest's kernel into dom0 (once; every test that needs it asks). */
+const poweroffKernel = once(() => putElf(`/tmp/${P}-poweroff.elf`, selfShutdownCode('poweroff')));
 
 /** Destroys every domain whose name starts with this file's prefix, with the given xl. */
 const destroyOurGuests = (xl = 'xl') =>
@@ -215,8 +216,7 @@ describe(`a failed xl create leaves nothing behind (Xen ${XEN})`, () => {
   const TINY = [`kernel="/tmp/${P}-tiny.elf"`, 'memory=32'];
   beforeAll(async () => {
     await destroyAllGuests();
-    const elf = makeElf({ notes: LINUX_NOTES, code: Buffer.alloc(4096, 0xf4) });
-    await dom0ok(['sh', '-c', `echo ${elf.toString('base64')} | base64 -d > /tmp/${P}-tiny.elf`]);
+    await putElf(`/tmp/${P}-tiny.elf`, Buffer.alloc(4096, 0xf4));
     clean = await hostState();
     expect(clean).toContain('domain 0\n');
     expect(clean).not.toMatch(/^domain [1-9]/m);

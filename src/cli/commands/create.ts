@@ -100,8 +100,8 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
 /**
  * Builds and starts the domain (PV, PVH or HVM, with its devices). XL_TRACE=1 prints
  * each step with its time since the process started (node's start-up included).
- * Lab tests of the rollback: XL_TEST_FAIL_AT=<step> makes that step (or build sub-step) fail; XL_TEST_HOTPLUG_TIMEOUT=<s>
- * shortens the hotplug scripts' 40 s; XL_TEST_XS_REFUSE=<regex> has
+ * Lab tests of the rollback: XL_TEST_FAIL_AT=<step> makes that step (or build
+ * sub-step) fail; XL_TEST_HOTPLUG_TIMEOUT=<s> shortens the hotplug scripts' 40 s; XL_TEST_XS_REFUSE=<regex> has
  * xenstored refuse our writes to matching paths. XL_DEVICE_MODEL_TIMEOUT=<s>
  * changes the 60 s an HVM guest's QEMU has to come up.
  */
