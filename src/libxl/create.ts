@@ -392,8 +392,7 @@ const readOrSay = (path: string, what: string) => readFile(path).catch((e: NodeJ
   throw new Error(`${what} ${path}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
 });
 
-async function hvmFirmware(h: HvmView, version: XenVersion) {
-  const paths = await hvmFirmwarePaths(h, version);
+async function hvmFirmware(paths: FirmwarePaths) {
   const image = await readOrSay(paths.firmware, 'firmware');
   const systemFirmware = await readOrSay(paths.systemFirmware, 'BIOS');
   if (!systemFirmware.length) throw new Error(`BIOS ${paths.systemFirmware} is empty`);
@@ -406,12 +405,15 @@ async function hvmFirmware(h: HvmView, version: XenVersion) {
   return { firmware: { elf, image }, systemFirmware };
 }
 
-/** What an HVM create needs before any domain exists: a QEMU command line, QEMU, the firmware. */
-async function checkHvm(config: DomainConfig, v: PvConfigView, h: HvmView, xenVersion: XenVersion): Promise<void> {
+type FirmwarePaths = Awaited<ReturnType<typeof hvmFirmwarePaths>>;
+
+/** What an HVM create needs before any domain exists: a QEMU command line, QEMU, the firmware (its paths). */
+async function checkHvm(config: DomainConfig, v: PvConfigView, h: HvmView, xenVersion: XenVersion): Promise<FirmwarePaths> {
   const b = (config as unknown as { b_info: Record<string, unknown> }).b_info;
   if (b.dm_restrict === true) throw new Error('dm_restrict is not supported yet');
   if (h.rtcTimeoffset || h.localtime) throw new Error('rtc_timeoffset and localtime are not supported yet');
   if (v.maxMemKb > v.targetMemKb) throw new Error('maxmem above memory (populate-on-demand) is not supported yet');
+  // The argv's checks; spawnDeviceModel builds it again with the domid.
   const dm = deviceModelArgs({ domid: 0, config, xenVersion });
   if (await access(dm.argv[0], fsConstants.X_OK).then(() => false, () => true)) {
     throw new Error(`device model ${dm.argv[0]} is not executable`);
@@ -422,6 +424,7 @@ async function checkHvm(config: DomainConfig, v: PvConfigView, h: HvmView, xenVe
       throw new Error(`${what} ${p}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
     });
   }
+  return fw;
 }
 
 const errText = (e: unknown): string => {
@@ -436,297 +439,380 @@ async function mknod(t: XenStoreOps, path: string, perms: Perms): Promise<void> 
   await t.setPerms(path, perms);
 }
 
-export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, opts: CreateOptions = {}): Promise<CreateResult> {
-  const v = viewConfig(config);
-  const trace = opts.trace;
-  const what = `domain '${v.name}'`;
-  const whom = `'${v.name}'`;
-  let domid: number | null = null;
-  let current = '';
-  let devicesUp: Promise<unknown> | null = null;
-  const at = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
-    current = step;
-    trace?.(step);
-    if (opts.failAt === step) throw new Error('failure injected for testing');
-    return fn();
-  };
+/** The config as create reads it, settled once before any domain exists; every phase reads this. */
+interface CreatePlan {
+  config: DomainConfig;
+  v: PvConfigView;
+  xenVersion: XenVersion;
+  pvh: boolean;
+  hvm: HvmView | null;
+  /** HVM containers: PVH without a device model, HVM with QEMU. */
+  container: boolean;
+  /** hvmloader and the BIOS (HVM only). */
+  firmware: FirmwarePaths | null;
+  kernelPath: string;
+  disks: Record<string, unknown>[];
+  nics: Record<string, unknown>[];
+  /** The guest's own memory: what Xen gives it less the video RAM (PVH, HVM). */
+  guestMemKb: number;
+  guestTargetKb: number;
+  /** Device kinds in the order libxl adds them. */
+  kinds: string[];
+  /** Hotplug scripts: run them, and their time limit. */
+  connectOpts: { runScripts: boolean; timeoutScale: number };
+  what: string;
+}
 
+/** What one create holds from phase to phase; the rollback reads domid and the devices still settling. */
+interface CreateRun {
+  ctx: LibxlContext;
+  opts: CreateOptions;
+  plan: CreatePlan;
+  xc: ReturnType<LibxlContext['xc']>;
+  xs: XenStore;
+  bc: BuildCalls;
+  domid: number | null;
+  /** The step in progress: the one a failure names. */
+  current: string;
+  /** The backends' InitWait and the hotplug scripts, running while the domain is built. */
+  devicesUp: Promise<unknown> | null;
+  specs: DeviceSpec[];
+  /** The nics with what libxl settled (the MAC), for the saved config. */
+  settledNics: Record<string, unknown>[];
+}
+
+/** The new domain's xenstore homes and the perms libxl gives them. */
+interface DomainPaths {
+  id: number;
+  dom: string;
+  vm: string;
+  lib: string;
+  ro: Perms;
+  rw: Perms;
+  none: Perms;
+}
+
+/** Runs one step: named for the trace, the error and a failure injected by tests. */
+async function at<T>(run: CreateRun, step: string, fn: () => T | Promise<T>): Promise<T> {
+  run.current = step;
+  run.opts.trace?.(step);
+  if (run.opts.failAt === step) throw new Error('failure injected for testing');
+  return fn();
+}
+
+/** The checks libxl and xl make before any domain exists ('checking config', 'checking name'). */
+async function planCreate(ctx: LibxlContext, config: DomainConfig, opts: CreateOptions): Promise<CreatePlan> {
+  const v = viewConfig(config);
+  const what = `domain '${v.name}'`;
+  const xenVersion = opts.xenVersion ?? '4.17';
+  const refuse = (why: string, ...cause: [unknown?]) =>
+    new CreateError('checking config', `${what}: ${why}`, null, cause.length ? { cause: cause[0] } : undefined);
+  if (v.type !== 'pv' && v.type !== 'pvh' && v.type !== 'hvm') throw refuse(`unknown guest type ${v.type}`);
+  const hvm = v.hvm;
+  if (!v.kernel && !hvm) throw refuse('no kernel given');
+  const others = configDevices(config).filter((k) => k !== 'disks' && k !== 'nics');
+  if (others.length) throw refuse(`guests with devices cannot be built yet (${others.join(', ')})`);
+  const firmware = hvm ? await checkHvm(config, v, hvm, xenVersion).catch((e: unknown) => { throw refuse(errText(e), e); }) : null;
+  const cfg = config as unknown as { disks?: Record<string, unknown>[]; nics?: Record<string, unknown>[] };
+  const disks = [...(cfg.disks ?? [])];
+  const nics = [...(cfg.nics ?? [])];
+  // The devices' own checks (a disk image that is not there) before any domain exists.
   try {
-    if (v.type !== 'pv' && v.type !== 'pvh' && v.type !== 'hvm') {
-      throw new CreateError('checking config', `${what}: unknown guest type ${v.type}`, null);
+    // An HVM guest's own QEMU serves its qdisk disks (cdroms); PV and PVH would need a qdisk QEMU of their own.
+    for (const d of disks) {
+      const { spec } = await settleDisk(d, 0, v.type);
+      if (v.type !== 'hvm') refuseQemuBackend(spec);
     }
-    const pvh = v.type === 'pvh';
-    const hvm = v.hvm;
-    // HVM containers: PVH without a device model, HVM with QEMU.
-    const container = pvh || hvm !== null;
-    if (!v.kernel && !hvm) throw new CreateError('checking config', `${what}: no kernel given`, null);
-    const devices = configDevices(config).filter((k) => k !== 'disks' && k !== 'nics');
-    if (devices.length) {
-      throw new CreateError('checking config', `${what}: guests with devices cannot be built yet (${devices.join(', ')})`, null);
+    for (const n of nics) settleNic(n, 0, v.type);
+  } catch (e) {
+    throw refuse(errText(e), e);
+  }
+  if (await nameToDomid(ctx, v.name) !== null) throw new CreateError('checking name', `${what} already exists`, null);
+  const runScripts = (config as unknown as { c_info: { run_hotplug_scripts?: boolean | null } }).c_info.run_hotplug_scripts !== false;
+  return {
+    config, v, xenVersion, what, hvm, firmware, disks, nics,
+    pvh: v.type === 'pvh',
+    container: v.type === 'pvh' || hvm !== null,
+    kernelPath: v.kernel ?? '',
+    guestMemKb: v.maxMemKb - v.videoMemKb,
+    guestTargetKb: v.targetMemKb - v.videoMemKb,
+    kinds: deviceKindOrder(disks.length > 0, nics.length > 0, !!hvm?.vkbDevice, xenVersion),
+    connectOpts: { runScripts, timeoutScale: opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1 },
+  };
+}
+
+/** libxl__domain_make: the domain and its xenstore skeleton. */
+async function domainMake(run: CreateRun): Promise<DomainPaths> {
+  const { v, container, hvm, kinds, xenVersion } = run.plan;
+  const caps = run.xc.physinfo().caps;
+  const grantVersion = v.maxGrantVersion ?? (caps.gnttab_v2 ? 2 : caps.gnttab_v1 ? 1 : 0);
+  const id = await at(run, 'creating domain', () => run.bc.createDomain({
+    handle: uuidBytes(v.uuid),
+    // libxl__domain_make and libxl__arch_domain_prepare_config: PVH is an HVM container with only a local APIC emulated.
+    flags: container ? CDF.hvm | (v.hap ? CDF.hap : 0) | (v.oos ? 0 : CDF.oos_off) | (v.nestedHvm ? CDF.nested_virt : 0) : 0,
+    emulationFlags: emulationFlags(v, xenVersion),
+    miscFlags: v.msrRelaxed ? 1 : 0,
+    // 4.19 on take the altp2m mode here rather than as HVM_PARAM_ALTP2M.
+    altp2mOpts: container ? v.altp2m : 0,
+    maxVcpus: v.maxVcpus,
+    maxEvtchnPort: v.eventChannels,
+    maxGrantFrames: v.maxGrantFrames,
+    maxMaptrackFrames: v.maxMaptrackFrames,
+    grantOpts: grantVersion & GRANT_VERSION_MASK,
+    cpupoolId: v.poolid,
+  }));
+  run.domid = id;
+  const d: DomainPaths = {
+    id, dom: `/local/domain/${id}`, vm: `/vm/${v.uuid}`, lib: `/libxl/${id}`, ro: ['n0', `r${id}`], rw: [`n${id}`], none: ['n0'],
+  };
+  const { dom, vm, lib, ro, rw, none } = d;
+  await at(run, 'writing xenstore nodes', () => run.xs.withTransaction(async (t) => {
+    for (const p of [dom, vm, lib]) await xsRm(t, p);
+    await mknod(t, dom, ro);
+    await mknod(t, vm, ro);
+    await mknod(t, lib, none);
+    await mknod(t, `${lib}/device`, none);
+    // The device kinds' directories now, in the order libxl adds them (disks; HVM: the keyboard before the
+    // console on 4.20, after it on 4.17; nics), as devices are set up concurrently later.
+    for (const kind of kinds) {
+      await t.write(`${lib}/device/${kind}`, '');
     }
-    if (hvm) await checkHvm(config, v, hvm, opts.xenVersion ?? '4.17').catch((e: unknown) => {
-      throw new CreateError('checking config', `${what}: ${errText(e)}`, null, { cause: e });
+    await t.write(`${dom}/vm`, vm);
+    // libxl__domain_rename writes both names, before the uuid.
+    await t.write(`${dom}/name`, v.name);
+    await t.write(`${vm}/name`, v.name);
+    await mknod(t, `${dom}/cpu`, ro);
+    await mknod(t, `${dom}/memory`, ro);
+    await mknod(t, `${dom}/device`, ro);
+    await mknod(t, `${dom}/device/suspend/event-channel`, rw);
+    for (const kind of kinds) {
+      if (kind !== 'console') await t.write(`${dom}/device/${kind}`, '');
+    }
+    await mknod(t, `${dom}/control`, ro);
+    if (hvm) await mknod(t, `${dom}/hvmloader`, ro);
+    const controls = ['shutdown', 'feature-poweroff', 'feature-reboot', 'feature-suspend', ...(hvm ? ['feature-s3', 'feature-s4'] : []), 'sysrq'];
+    for (const n of controls) await mknod(t, `${dom}/control/${n}`, rw);
+    for (const n of ['data', 'drivers', 'feature', 'attr', 'error']) await mknod(t, `${dom}/${n}`, rw);
+    await t.write(`${vm}/uuid`, v.uuid);
+    await t.write(`${dom}/control/platform-feature-multiprocessor-suspend`, '1');
+    await t.write(`${dom}/control/platform-feature-xs_reset_watches`, '1');
+    await t.write(`${lib}/type`, v.type);
+  }));
+  await at(run, 'writing xenstore nodes', () => run.xs.write(`${lib}/dm-version`, 'qemu_xen'));
+  return d;
+}
+
+/**
+ * libxl__add_disks and the nics: their nodes now, in config order. The backends' InitWait and the hotplug scripts
+ * then run while the domain is built (run.devicesUp); an HVM guest's nics wait for QEMU (the tap must exist).
+ */
+async function addDevices(run: CreateRun, { id }: DomainPaths): Promise<void> {
+  const { disks, nics, v, hvm, connectOpts } = run.plan;
+  await at(run, 'adding devices', async () => {
+    for (const d of disks) {
+      run.specs.push((await settleDisk(d, id, v.type)).spec);
+    }
+    for (const [i, n] of nics.entries()) {
+      const { nic, spec } = settleNic(n, id, v.type);
+      run.specs.push(spec);
+      run.settledNics[i] = { ...n, mac: nic.mac, nictype: nic.nictype };
+    }
+    for (const spec of run.specs) await run.xs.withTransaction((t) => writeDeviceNodes(t, spec));
+  });
+  const early = hvm ? run.specs.filter((s) => s.kind !== 'vif') : run.specs;
+  run.devicesUp = Promise.all(early.map((spec) => connectDevice(run.xs, spec, connectOpts)));
+  run.devicesUp.catch(() => undefined);
+}
+
+/** libxl__build_pre: vcpus, memory limit, the xenstore and console event channels, an HVM container's parameters. */
+async function buildPre(run: CreateRun, { id }: DomainPaths): Promise<{ storePort: number; consolePort: number }> {
+  const { v, container } = run.plan;
+  const { bc } = run;
+  await at(run, 'setting vcpus', () => bc.setMaxVcpus(id, v.maxVcpus));
+  await at(run, 'setting maximum memory', () => bc.setMaxMem(id, v.targetMemKb + LIBXL_MAXMEM_CONSTANT));
+  const storePort = await at(run, 'allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
+  const consolePort = await at(run, 'allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
+  if (container) {
+    // libxl__arch_domain_create: hvm_set_conf_params (and viridian), the TSC mode, the paging pool.
+    await at(run, 'setting HVM parameters', () => {
+      for (const [param, value] of hvmConfParams(v, altp2mAtCreate(run.xc))) bc.hvmSetParam(id, param, value);
     });
-    const kernelPath = v.kernel ?? '';
-    const cfg = config as unknown as { disks?: Record<string, unknown>[]; nics?: Record<string, unknown>[] };
-    const disks = [...(cfg.disks ?? [])];
-    const nics = [...(cfg.nics ?? [])];
-    const settledNics = [...nics];
-    // The devices' own checks (a disk image that is not there) before any domain exists.
+    await at(run, 'setting TSC mode', () => bc.setTscInfo(id, v.tscMode));
+    const pagingKb = v.shadowMemKb ?? requiredPagingMemoryKb(v.maxMemKb, v.maxVcpus, v.type, v.hap);
+    await at(run, 'setting paging memory', () => bc.setPagingMempoolSize(id, BigInt(pagingKb) << 10n));
+  }
+  return { storePort, consolePort };
+}
+
+type Ports = Awaited<ReturnType<typeof buildPre>>;
+
+/** The kernel (unpacked, from the cache where it can be) and its ramdisk; QEMU loads an HVM guest's itself. */
+async function loadKernel(run: CreateRun) {
+  const { kernelPath, pvh, v } = run.plan;
+  const kernelFile = await at(run, 'building domain', () => readOrSay(kernelPath, 'kernel'));
+  const ramdisk = v.ramdisk ? await at(run, 'building domain', () => readOrSay(v.ramdisk!, 'ramdisk')) : null;
+  const image = await at(run, 'building domain', async () => {
     try {
-      // An HVM guest's own QEMU serves its qdisk disks (cdroms); PV and PVH would need a qdisk QEMU of their own.
-      for (const d of disks) {
-        const { spec } = await settleDisk(d, 0, v.type);
-        if (v.type !== 'hvm') refuseQemuBackend(spec);
-      }
-      for (const n of nics) settleNic(n, 0, v.type);
+      const k = await unpackedKernel(kernelPath, kernelFile);
+      return pvh ? { pvh: pvhImage(k.elf, k.image) } : { pv: { ...k, params: pvParams(k.elf) } };
     } catch (e) {
-      throw new CreateError('checking config', `${what}: ${errText(e)}`, null, { cause: e });
+      if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen ${pvh ? 'PVH' : 'PV'} kernel (${e.message})`);
+      if (e instanceof UnpackError) throw new Error(`kernel ${kernelPath}: ${e.message}`);
+      throw e;
     }
-    if (await nameToDomid(ctx, v.name) !== null) {
-      throw new CreateError('checking name', `${what} already exists`, null);
+  });
+  return { ...image, ramdisk };
+}
+
+/** libxl__build_pv / libxl__build_hvm: memory, the image, start info; the xenstore and console frames it gives. */
+async function buildDomain(run: CreateRun, { id }: DomainPaths, ports: Ports) {
+  const { v, hvm, firmware, guestMemKb, guestTargetKb, xenVersion } = run.plan;
+  const kernel = hvm ? null : await loadKernel(run);
+  const buildTrace = (s: string) => {
+    run.opts.trace?.(`  ${s}`);
+    if (run.opts.failAt === s) throw new Error('failure injected for testing');
+  };
+  const common = { domid: id, storeEvtchn: ports.storePort, consoleEvtchn: ports.consolePort, claim: v.claim, trace: buildTrace };
+  const vcpus = { maxVcpus: v.maxVcpus, apic: v.apic, onlineVcpus: [...v.availVcpus].sort((a, b) => a - b) };
+  // HVM containers hand xenstore and the console guest frame numbers (libxl__build_hvm's store_mfn = xenstore_pfn).
+  return at(run, 'building domain', async () => {
+    if (hvm) {
+      const fw = await hvmFirmware(firmware!);
+      const r = await buildHvm(run.bc, {
+        ...common, ...vcpus, firmware: fw.firmware, systemFirmware: fw.systemFirmware,
+        memKb: guestMemKb, targetKb: guestTargetKb, mmioHoleKb: hvm.mmioHoleKb,
+      });
+      return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
     }
+    if (kernel!.pvh) {
+      const r = await buildPvh(run.bc, {
+        ...common, ...vcpus, image: kernel!.pvh, ramdisk: kernel!.ramdisk, cmdline: v.cmdline,
+        memKb: guestMemKb, targetKb: guestTargetKb, dsdt: PVH_DSDT_FLAVOURS[xenVersion],
+      });
+      return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
+    }
+    return buildPv(run.bc, { ...common, image: kernel!.pv!, ramdisk: kernel!.ramdisk, cmdline: v.cmdline, memKb: v.targetMemKb });
+  });
+}
+
+type Built = Awaited<ReturnType<typeof buildDomain>>;
+
+/** libxl__build_post: memory, store, vcpu (HVM: platform) nodes, the image under /vm, a PV guest's disk protocol; then introduce. */
+async function buildPost(run: CreateRun, d: DomainPaths, ports: Ports, built: Built, startTime: number): Promise<void> {
+  const { v, hvm, pvh, container, kernelPath } = run.plan;
+  const centi = Math.floor((startTime % 1000) / 10).toString().padStart(2, '0');
+  const startTimeEnt: [string, string] = ['start_time', `${Math.floor(startTime / 1000)}.${centi}`];
+  const vments: [string, string][] = hvm ? [
+    ['rtc/timeoffset', hvm.timeoffset], ['image/ostype', 'hvm'], startTimeEnt,
+  ] : pvh ? [startTimeEnt] : [
+    ['image/ostype', 'linux'],
+    ['image/kernel', kernelPath],
+    startTimeEnt,
+    ...(v.ramdisk ? [['image/ramdisk', v.ramdisk] as [string, string]] : []),
+    ...(v.cmdline ? [['image/cmdline', v.cmdline] as [string, string]] : []),
+  ];
+  const ents: [string, string][] = [
+    ['memory/static-max', String(v.maxMemKb)],
+    // libxl__get_targetmem_fudge: video RAM is not the guest's to balloon.
+    ['memory/target', String(v.targetMemKb - v.videoMemKb - (hvm && v.maxMemKb > v.targetMemKb ? LIBXL_MAXMEM_CONSTANT : 0))],
+    ['memory/videoram', String(v.videoMemKb)],
+    ['domid', String(d.id)],
+    ['store/port', String(ports.storePort)],
+    ['store/ring-ref', built.storeMfn.toString()],
+    ...Array.from({ length: v.maxVcpus }, (_, i): [string, string] =>
+      [`cpu/${i}/availability`, v.availVcpus.has(i) ? 'online' : 'offline']),
+    ...(hvm ? hvmPlatformEnts(hvm) : []),
+  ];
+  await at(run, 'writing xenstore nodes', () => run.xs.withTransaction(async (t) => {
+    for (const [k, val] of ents) await t.write(`${d.dom}/${k}`, val);
+    for (const [k, val] of vments) await t.write(`${d.vm}/${k}`, val);
+    if (!container) for (const spec of run.specs) if (spec.kind === 'vbd') await writeDiskProtocol(t, spec, pvProtocol(true));
+  }));
+  await at(run, 'introducing domain to xenstored', () => run.xs.introduce(d.id, built.storeMfn, ports.storePort));
+}
+
+/** libxl__device_console_add for console 0 (xenconsoled, pty). */
+async function addConsole(run: CreateRun, d: DomainPaths, ports: Ports, built: Built): Promise<void> {
+  const { id, dom, lib, ro, none } = d;
+  const be = `/local/domain/0/backend/console/${id}/0`;
+  const fe = `${dom}/console`;
+  await at(run, 'adding console', () => run.xs.withTransaction(async (t) => {
+    const back: [string, string][] = [
+      ['frontend', fe], ['frontend-id', String(id)], ['online', '1'], ['state', '1'], ['protocol', 'vt100'],
+    ];
+    await xsRm(t, be);
+    await mknod(t, be, ['n0', `r${id}`]);
+    for (const [k, val] of back) await t.write(`${be}/${k}`, val);
+    await mknod(t, `${lib}/device/console/0`, none);
+    for (const [k, val] of [['frontend', fe], ['backend', be], ...back.slice(1)]) {
+      await t.write(`${lib}/device/console/0/${k}`, val);
+    }
+    await xsRm(t, fe);
+    await mknod(t, fe, ro);
+    await t.write(`${fe}/backend`, be);
+    await t.write(`${fe}/backend-id`, '0');
+    await t.setPerms(`${fe}/backend-id`, [`n${id}`, 'r0']);
+    for (const [k, val] of [
+      ['limit', String(XENCONSOLE_LIMIT)], ['type', 'xenconsoled'], ['output', 'pty'], ['tty', ''],
+      ['port', String(ports.consolePort)], ['ring-ref', built.consoleMfn.toString()],
+    ]) await t.write(`${fe}/${k}`, val);
+  }));
+}
+
+/** domcreate_launch_dm: the console and the QEMU-served keyboard (4.20 adds the keyboard first), QEMU, the nics. */
+async function launchDeviceModel(run: CreateRun, d: DomainPaths, ports: Ports, built: Built): Promise<void> {
+  const { hvm, v, config, xenVersion, connectOpts } = run.plan;
+  const addVkb = async () => {
+    if (hvm!.vkbDevice) await at(run, 'adding devices', () => run.xs.withTransaction((t) => writeDeviceNodes(t, vkbSpec(d.id))));
+  };
+  const addPrimaryConsole = () => addConsole(run, d, ports, built);
+  if (xenVersion === '4.20') await addVkb().then(addPrimaryConsole);
+  else await addPrimaryConsole().then(addVkb);
+  await at(run, 'starting device model', () => spawnDeviceModel(run.xs, {
+    domid: d.id, name: v.name, config, xenVersion, timeoutSeconds: run.opts.deviceModelTimeout, trace: run.opts.trace,
+  }));
+  const nicsUp = Promise.all(run.specs.filter((s) => s.kind === 'vif').map((spec) => connectDevice(run.xs, spec, connectOpts)));
+  nicsUp.catch(() => undefined);
+  run.devicesUp = Promise.all([run.devicesUp, nicsUp]);
+}
+
+/**
+ * libxl_domain_create_new for a PV, PVH or HVM guest, in libxl's phases: the checks, domain_make, the devices'
+ * nodes (their scripts overlap the build), build_pre, build, build_post, the console (HVM: and the device model),
+ * the devices connected, the saved config, unpause. Any failure after the domain exists is rolled back here.
+ */
+export async function createNewDomain(ctx: LibxlContext, config: DomainConfig, opts: CreateOptions = {}): Promise<CreateResult> {
+  let run: CreateRun | null = null;
+  try {
+    const plan = await planCreate(ctx, config, opts);
     const xc = ctx.xc();
     const xs = opts.xsRefuse ? refusing(await ctx.xs(), opts.xsRefuse, await ctx.xs()) : await ctx.xs();
-    const bc = new BuildCalls(xc);
-
-    // libxl__domain_make
-    const caps = xc.physinfo().caps;
-    const grantVersion = v.maxGrantVersion ?? (caps.gnttab_v2 ? 2 : caps.gnttab_v1 ? 1 : 0);
-    domid = await at('creating domain', () => bc.createDomain({
-      handle: uuidBytes(v.uuid),
-      // libxl__domain_make and libxl__arch_domain_prepare_config: PVH is an HVM container with only a local APIC emulated.
-      flags: container ? CDF.hvm | (v.hap ? CDF.hap : 0) | (v.oos ? 0 : CDF.oos_off) | (v.nestedHvm ? CDF.nested_virt : 0) : 0,
-      emulationFlags: emulationFlags(v, opts.xenVersion ?? '4.17'),
-      miscFlags: v.msrRelaxed ? 1 : 0,
-      // 4.19 on take the altp2m mode here rather than as HVM_PARAM_ALTP2M.
-      altp2mOpts: container ? v.altp2m : 0,
-      maxVcpus: v.maxVcpus,
-      maxEvtchnPort: v.eventChannels,
-      maxGrantFrames: v.maxGrantFrames,
-      maxMaptrackFrames: v.maxMaptrackFrames,
-      grantOpts: grantVersion & GRANT_VERSION_MASK,
-      cpupoolId: v.poolid,
-    }));
-    const id = domid;
-    const dom = `/local/domain/${id}`;
-    const vm = `/vm/${v.uuid}`;
-    const lib = `/libxl/${id}`;
-    const ro: Perms = ['n0', `r${id}`];
-    const rw: Perms = [`n${id}`];
-    const none: Perms = ['n0'];
-
-    const kinds = deviceKindOrder(disks.length > 0, nics.length > 0, !!hvm?.vkbDevice, opts.xenVersion ?? '4.17');
-    await at('writing xenstore nodes', () => xs.withTransaction(async (t) => {
-      for (const p of [dom, vm, lib]) await xsRm(t, p);
-      await mknod(t, dom, ro);
-      await mknod(t, vm, ro);
-      await mknod(t, lib, none);
-      await mknod(t, `${lib}/device`, none);
-      // The device kinds' directories now, in the order libxl adds them (disks; HVM: the keyboard before the
-      // console on 4.20, after it on 4.17; nics), as devices are set up concurrently later.
-      for (const kind of kinds) {
-        await t.write(`${lib}/device/${kind}`, '');
-      }
-      await t.write(`${dom}/vm`, vm);
-      // libxl__domain_rename writes both names, before the uuid.
-      await t.write(`${dom}/name`, v.name);
-      await t.write(`${vm}/name`, v.name);
-      await mknod(t, `${dom}/cpu`, ro);
-      await mknod(t, `${dom}/memory`, ro);
-      await mknod(t, `${dom}/device`, ro);
-      await mknod(t, `${dom}/device/suspend/event-channel`, rw);
-      for (const kind of kinds) {
-        if (kind !== 'console') await t.write(`${dom}/device/${kind}`, '');
-      }
-      await mknod(t, `${dom}/control`, ro);
-      if (hvm) await mknod(t, `${dom}/hvmloader`, ro);
-      const controls = ['shutdown', 'feature-poweroff', 'feature-reboot', 'feature-suspend', ...(hvm ? ['feature-s3', 'feature-s4'] : []), 'sysrq'];
-      for (const n of controls) await mknod(t, `${dom}/control/${n}`, rw);
-      for (const n of ['data', 'drivers', 'feature', 'attr', 'error']) await mknod(t, `${dom}/${n}`, rw);
-      await t.write(`${vm}/uuid`, v.uuid);
-      await t.write(`${dom}/control/platform-feature-multiprocessor-suspend`, '1');
-      await t.write(`${dom}/control/platform-feature-xs_reset_watches`, '1');
-      await t.write(`${lib}/type`, v.type);
-    }));
-    await at('writing xenstore nodes', () => xs.write(`${lib}/dm-version`, 'qemu_xen'));
-
-    // libxl__add_disks and the nics: nodes now, in config order; the backends'
-    // InitWait and the hotplug scripts run while the domain is built.
-    const specs: DeviceSpec[] = [];
-    await at('adding devices', async () => {
-      for (const d of disks) {
-        specs.push((await settleDisk(d, id, v.type)).spec);
-      }
-      for (const [i, n] of nics.entries()) {
-        const { nic, spec } = settleNic(n, id, v.type);
-        specs.push(spec);
-        settledNics[i] = { ...n, mac: nic.mac, nictype: nic.nictype };
-      }
-      for (const spec of specs) await xs.withTransaction((t) => writeDeviceNodes(t, spec));
-    });
-    const runScripts = (config as unknown as { c_info: { run_hotplug_scripts?: boolean | null } }).c_info.run_hotplug_scripts !== false;
-    const connectOpts = { runScripts, timeoutScale: opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1 };
-    // An HVM guest's nics wait for QEMU (libxl adds them after the device model: the tap must exist).
-    const early = hvm ? specs.filter((s) => s.kind !== 'vif') : specs;
-    devicesUp = Promise.all(early.map((spec) => connectDevice(xs, spec, connectOpts)));
-    devicesUp.catch(() => undefined);
-
-    // libxl__build_pre
-    await at('setting vcpus', () => bc.setMaxVcpus(id, v.maxVcpus));
-    await at('setting maximum memory', () => bc.setMaxMem(id, v.targetMemKb + LIBXL_MAXMEM_CONSTANT));
-    const storePort = await at('allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
-    const consolePort = await at('allocating event channels', () => bc.evtchnAllocUnbound(id, 0));
-    if (container) {
-      // libxl__arch_domain_create: hvm_set_conf_params (and viridian), the TSC mode, the paging pool.
-      await at('setting HVM parameters', () => {
-        for (const [param, value] of hvmConfParams(v, altp2mAtCreate(xc))) bc.hvmSetParam(id, param, value);
-      });
-      await at('setting TSC mode', () => bc.setTscInfo(id, v.tscMode));
-      const pagingKb = v.shadowMemKb ?? requiredPagingMemoryKb(v.maxMemKb, v.maxVcpus, v.type, v.hap);
-      await at('setting paging memory', () => bc.setPagingMempoolSize(id, BigInt(pagingKb) << 10n));
-    }
-
-    // libxl__build_pv
-    const startTime = Date.now();
-    const kernelFile = hvm ? null : await at('building domain', () => readFile(kernelPath).catch((e: NodeJS.ErrnoException) => {
-      throw new Error(`kernel ${kernelPath}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
-    }));
-    // QEMU loads an HVM guest's kernel and ramdisk itself (-kernel, -initrd).
-    const ramdiskFile = v.ramdisk && !hvm
-      ? await at('building domain', () => readFile(v.ramdisk!).catch((e: NodeJS.ErrnoException) => {
-        throw new Error(`ramdisk ${v.ramdisk}: ${e.code === 'ENOENT' ? 'No such file or directory' : e.message}`);
-      }))
-      : null;
-    const kernel: { pvh?: ReturnType<typeof pvhImage>; pv?: Parameters<typeof buildPv>[1]['image'] } = hvm ? {} : await at('building domain', async () => {
-      try {
-        const k = await unpackedKernel(kernelPath, kernelFile!);
-        return pvh ? { pvh: pvhImage(k.elf, k.image) } : { pv: { ...k, params: pvParams(k.elf) } };
-      } catch (e) {
-        if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen ${pvh ? 'PVH' : 'PV'} kernel (${e.message})`);
-        if (e instanceof UnpackError) throw new Error(`kernel ${kernelPath}: ${e.message}`);
-        throw e;
-      }
-    });
-    const buildTrace = (s: string) => {
-      trace?.(`  ${s}`);
-      if (opts.failAt === s) throw new Error('failure injected for testing');
+    run = {
+      ctx, opts, plan, xc, xs, bc: new BuildCalls(xc), domid: null, current: '', devicesUp: null, specs: [],
+      settledNics: [...plan.nics],
     };
-    // HVM containers hand xenstore and the console guest frame numbers (libxl__build_hvm's store_mfn = xenstore_pfn).
-    const built = await at('building domain', async () => {
-      if (hvm) {
-        const fw = await hvmFirmware(hvm, opts.xenVersion ?? '4.17');
-        const r = await buildHvm(bc, {
-          domid: id, firmware: fw.firmware, systemFirmware: fw.systemFirmware,
-          memKb: v.maxMemKb - v.videoMemKb, targetKb: v.targetMemKb - v.videoMemKb, mmioHoleKb: hvm.mmioHoleKb,
-          maxVcpus: v.maxVcpus, apic: v.apic, onlineVcpus: [...v.availVcpus].sort((a, b) => a - b),
-          storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim, trace: buildTrace,
-        });
-        return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
-      }
-      if (kernel.pvh) {
-        const r = await buildPvh(bc, {
-          domid: id, image: kernel.pvh, ramdisk: ramdiskFile, cmdline: v.cmdline,
-          memKb: v.maxMemKb - v.videoMemKb, targetKb: v.targetMemKb - v.videoMemKb, maxVcpus: v.maxVcpus, apic: v.apic,
-          onlineVcpus: [...v.availVcpus].sort((a, b) => a - b), dsdt: PVH_DSDT_FLAVOURS[opts.xenVersion ?? '4.17'],
-          storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim, trace: buildTrace,
-        });
-        return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
-      }
-      return buildPv(bc, {
-        domid: id, image: kernel.pv!, ramdisk: ramdiskFile, cmdline: v.cmdline, memKb: v.targetMemKb,
-        storeEvtchn: storePort, consoleEvtchn: consolePort, claim: v.claim, trace: buildTrace,
-      });
+    const d = await domainMake(run);
+    await addDevices(run, d);
+    const ports = await buildPre(run, d);
+    const startTime = Date.now();
+    const built = await buildDomain(run, d, ports);
+    await buildPost(run, d, ports, built, startTime);
+    if (plan.hvm) await launchDeviceModel(run, d, ports, built);
+    else await addConsole(run, d, ports, built);
+    await at(run, 'adding devices', () => run!.devicesUp);
+    const settled = plan.nics.length ? { ...config, nics: run.settledNics } as DomainConfig : config;
+    await at(run, 'saving domain configuration', async () => {
+      await storeUserdata(userdataPath(d.id, plan.v.uuid, opts.libDir), savedConfigJson(settled, plan.xenVersion));
     });
-
-    // libxl__build_post
-    const centi = Math.floor((startTime % 1000) / 10).toString().padStart(2, '0');
-    const startTimeEnt: [string, string] = ['start_time', `${Math.floor(startTime / 1000)}.${centi}`];
-    const vments: [string, string][] = hvm ? [
-      ['rtc/timeoffset', hvm.timeoffset], ['image/ostype', 'hvm'], startTimeEnt,
-    ] : pvh ? [startTimeEnt] : [
-      ['image/ostype', 'linux'],
-      ['image/kernel', kernelPath],
-      startTimeEnt,
-      ...(v.ramdisk ? [['image/ramdisk', v.ramdisk] as [string, string]] : []),
-      ...(v.cmdline ? [['image/cmdline', v.cmdline] as [string, string]] : []),
-    ];
-    const ents: [string, string][] = [
-      ['memory/static-max', String(v.maxMemKb)],
-      // libxl__get_targetmem_fudge: video RAM is not the guest's to balloon.
-      ['memory/target', String(v.targetMemKb - v.videoMemKb - (hvm && v.maxMemKb > v.targetMemKb ? LIBXL_MAXMEM_CONSTANT : 0))],
-      ['memory/videoram', String(v.videoMemKb)],
-      ['domid', String(id)],
-      ['store/port', String(storePort)],
-      ['store/ring-ref', built.storeMfn.toString()],
-      ...Array.from({ length: v.maxVcpus }, (_, i): [string, string] =>
-        [`cpu/${i}/availability`, v.availVcpus.has(i) ? 'online' : 'offline']),
-      ...(hvm ? hvmPlatformEnts(hvm) : []),
-    ];
-    await at('writing xenstore nodes', () => xs.withTransaction(async (t) => {
-      for (const [k, val] of ents) await t.write(`${dom}/${k}`, val);
-      for (const [k, val] of vments) await t.write(`${vm}/${k}`, val);
-      if (!container) for (const spec of specs) if (spec.kind === 'vbd') await writeDiskProtocol(t, spec, pvProtocol(true));
-    }));
-    await at('introducing domain to xenstored', () => xs.introduce(id, built.storeMfn, storePort));
-
-    // libxl__device_console_add for console 0 (xenconsoled, pty).
-    const be = `/local/domain/0/backend/console/${id}/0`;
-    const fe = `${dom}/console`;
-    const addConsole = () => at('adding console', () => xs.withTransaction(async (t) => {
-      const back: [string, string][] = [
-        ['frontend', fe], ['frontend-id', String(id)], ['online', '1'], ['state', '1'], ['protocol', 'vt100'],
-      ];
-      await xsRm(t, be);
-      await mknod(t, be, ['n0', `r${id}`]);
-      for (const [k, val] of back) await t.write(`${be}/${k}`, val);
-      await mknod(t, `${lib}/device/console/0`, none);
-      for (const [k, val] of [['frontend', fe], ['backend', be], ...back.slice(1)]) {
-        await t.write(`${lib}/device/console/0/${k}`, val);
-      }
-      await xsRm(t, fe);
-      await mknod(t, fe, ro);
-      await t.write(`${fe}/backend`, be);
-      await t.write(`${fe}/backend-id`, '0');
-      await t.setPerms(`${fe}/backend-id`, [`n${id}`, 'r0']);
-      for (const [k, val] of [
-        ['limit', String(XENCONSOLE_LIMIT)], ['type', 'xenconsoled'], ['output', 'pty'], ['tty', ''],
-        ['port', String(consolePort)], ['ring-ref', built.consoleMfn.toString()],
-      ]) await t.write(`${fe}/${k}`, val);
-    }));
-    if (!hvm) {
-      await addConsole();
-    } else {
-      // domcreate_launch_dm: the console and the QEMU-served keyboard (4.20 adds the keyboard first), then QEMU.
-      const addVkb = async () => {
-        if (hvm.vkbDevice) await at('adding devices', () => xs.withTransaction((t) => writeDeviceNodes(t, vkbSpec(id))));
-      };
-      if (opts.xenVersion === '4.20') await addVkb().then(addConsole);
-      else await addConsole().then(addVkb);
-      await at('starting device model', () => spawnDeviceModel(xs, {
-        domid: id, name: v.name, config, xenVersion: opts.xenVersion ?? '4.17',
-        timeoutSeconds: opts.deviceModelTimeout, trace,
-      }));
-      const nicsUp = Promise.all(specs.filter((s) => s.kind === 'vif').map((spec) => connectDevice(xs, spec, connectOpts)));
-      nicsUp.catch(() => undefined);
-      devicesUp = Promise.all([devicesUp, nicsUp]);
-    }
-
-    await at('adding devices', () => devicesUp);
-    const settled = nics.length ? { ...config, nics: settledNics } as DomainConfig : config;
-
-    await at('saving domain configuration', async () => {
-      await storeUserdata(userdataPath(id, v.uuid, opts.libDir), savedConfigJson(settled, opts.xenVersion ?? '4.17'));
-    });
-
     // libxl_domain_unpause: an HVM guest's QEMU gets "cont" first.
-    if (!opts.paused) await at('unpausing domain', () => (hvm ? unpauseDomain(ctx, id) : xc.unpauseDomain(id)));
-    return { domid: id, name: v.name, uuid: v.uuid, config: settled };
+    if (!opts.paused) await at(run, 'unpausing domain', () => (plan.hvm ? unpauseDomain(ctx, d.id) : xc.unpauseDomain(d.id)));
+    return { domid: d.id, name: plan.v.name, uuid: plan.v.uuid, config: settled };
   } catch (e) {
     const step = e instanceof CreateError ? e.step
-      : e instanceof BuildStepError ? `building domain` : current || 'creating domain';
+      : e instanceof BuildStepError ? `building domain` : run?.current || 'creating domain';
+    const domid = run?.domid ?? null;
     // Scripts still running would race the teardown.
-    await devicesUp?.catch(() => undefined);
+    await run?.devicesUp?.catch(() => undefined);
     if (domid !== null) {
       await rollback(ctx, domid, opts.warn, opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1);
       if (opts.rollbackLeak) await (await ctx.xs()).write(opts.rollbackLeak.replace('%d', String(domid)), 'leak injected for testing');
@@ -734,6 +820,7 @@ export async function createPvDomain(ctx: LibxlContext, config: DomainConfig, op
     if (e instanceof CreateError) throw e;
     let detail = errText(e);
     if (e instanceof LayoutError) detail = `not enough memory: ${e.message}`;
+    const whom = `'${run?.plan.v.name ?? viewConfig(config).name}'`;
     const subject = step.endsWith('domain') ? `${step} ${whom}` : `${step} for domain ${whom}`;
     throw new CreateError(step, `${subject}: ${detail}`, domid, { cause: e });
   }

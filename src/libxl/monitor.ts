@@ -14,7 +14,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { DomainConfig, XenVersion } from '../config-parser/index.js';
 import type { LibxlContext } from './context.js';
-import { createPvDomain } from './create.js';
+import { createNewDomain } from './create.js';
 import { destroyDomain } from './destroy.js';
 import { domainInfo } from './domains.js';
 import { renameDomain } from './domain-control.js';
@@ -204,7 +204,7 @@ export class Monitor {
 
   private async restart(reg: Registration, config: DomainConfig): Promise<void> {
     this.log('Done. Rebooting now');
-    const create = this.opts.create ?? ((c, v) => createPvDomain(this.ctx, c, { xenVersion: v, warn: (m) => this.log(`warning: ${m}`) }));
+    const create = this.opts.create ?? ((c, v) => createNewDomain(this.ctx, c, { xenVersion: v, warn: (m) => this.log(`warning: ${m}`) }));
     try {
       const { domid } = await create(config, reg.xenVersion);
       this.log(`Domain ${reg.name} restarted as domid ${domid}`);

@@ -107,11 +107,11 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
  */
 async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.20'): Promise<number> {
   trace?.('loading the create code');
-  const { createPvDomain, CreateError } = await import('../../libxl/create.js');
+  const { createNewDomain, CreateError } = await import('../../libxl/create.js');
   trace?.('opening the hypervisor and xenstore');
   try {
     const made = await withContext(async (lctx) => {
-      const created = await createPvDomain(lctx, r.config, {
+      const created = await createNewDomain(lctx, r.config, {
         paused: a.paused, xenVersion: version, trace, warn: (m) => err(`xl: warning: ${m}\n`),
         failAt: process.env.XL_TEST_FAIL_AT,
         xsRefuse: process.env.XL_TEST_XS_REFUSE ? new RegExp(process.env.XL_TEST_XS_REFUSE) : undefined,

@@ -10,7 +10,7 @@
 // Prints one JSON line per step: { step, error, domains, leftovers }.
 import { spawnSync } from 'node:child_process';
 import { openContext } from '../../../src/libxl/context.js';
-import { CreateError, createPvDomain } from '../../../src/libxl/create.js';
+import { CreateError, createNewDomain } from '../../../src/libxl/create.js';
 import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
 import { HOST_STATE_SCRIPT, added } from '../host-state.js';
 
@@ -30,7 +30,7 @@ try {
   for (const step of steps) {
     let error = 'no error';
     try {
-      await createPvDomain(ctx, config, { failAt: step, xenVersion, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+      await createNewDomain(ctx, config, { failAt: step, xenVersion, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     } catch (e) {
       error = e instanceof CreateError ? e.message : `unexpected: ${e instanceof Error ? e.stack : String(e)}`;
     }

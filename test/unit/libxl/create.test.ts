@@ -13,7 +13,7 @@ const PV_CFG = [
 const build = (text: string, overrides: string[] = []) =>
   dryRunCreate('/lab/guests/pv.cfg', overrides, { text, host: { maxCpus: 2 } }).then((r) => r.config);
 
-describe('createPvDomain inputs', () => {
+describe('createNewDomain inputs', () => {
   it('reads name, memory, vcpus, images and libxl defaults', async () => {
     const v = viewConfig(await build(PV_CFG, ['vcpus=2', 'maxvcpus=3']));
     expect(v).toMatchObject({
