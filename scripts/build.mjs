@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NATIVE_PACKAGES } from './native-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outArg = process.argv.indexOf('--outdir');
@@ -23,8 +24,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  // koffi and lzma-native load native addons from their own directories.
-  external: ['koffi', 'lzma-native'],
+  // These load native addons from their own directories (scripts/native-packages.mjs).
+  external: NATIVE_PACKAGES,
   // CommonJS dependencies call require(); ESM output has none of its own.
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   define: { __XL_VERSION__: JSON.stringify(pkg.version) },
