@@ -20,7 +20,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LAB_VERSIONS, LabClient, LabError, build, labVersion, runDir, start, status, stop } from '../lab/lib/index.mjs';
+import {
+  LAB_VERSIONS, LabClient, LabError, OUR_XL, build, installOurXl, labVersion, runDir, start, status, stop,
+} from '../lab/lib/index.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const reports = path.join(root, '.lab', 'reports');
@@ -35,7 +37,7 @@ const SCALE_CONFIG = 'pv-devices';
 const GUESTS_RE = Object.values(CONFIGS).map((c) => c.guest).join('|');
 const TOOLS = {
   c: { label: 'C xl', xl: 'xl' },
-  ours: { label: 'ours', xl: '/project/bin/xl' },
+  ours: { label: 'ours', xl: OUR_XL },
 };
 const SCALE_ROUNDS = 3;
 const BG_PREFIX = 'bench-bg-';
@@ -49,9 +51,9 @@ const USAGE = `usage: npm run bench -- [--xen V[,V]] [--configs C[,C]] [--rounds
        node scripts/bench.mjs [same options]
 
 Times 'xl create CFG' of the lab's guests (pv-devices: a PV guest with a file disk and a vif; pvh; hvm) in the
-Xen lab with Debian's C xl and with ours (/project/bin/xl), wall time measured in dom0; each guest is destroyed
-with the C xl. Then one traced create of ours per config (its phases), and for pv-devices the scaling with
-paused background guests and the monitors' memory.
+Xen lab with Debian's C xl and with ours (this build, installed into dom0's own filesystem at ${OUR_XL}),
+wall time measured in dom0; each guest is destroyed with the C xl. Then one traced create of ours per config
+(its phases), and for pv-devices the scaling with paused background guests and the monitors' memory.
 Builds the project first (node scripts/build.mjs). A running lab is reused and left running; otherwise the
 lab is built if needed, booted, and stopped at the end. Labs run one after the other, never two at once.
 
@@ -277,6 +279,7 @@ async function benchVersion(xen, opts, elf) {
     }
     checkInterrupted();
     client = await LabClient.connect(runDir(ver));
+    log(await installOurXl(client));
     d = new Dom0(client);
 
     const left = await d.destroyBenchGuests();
@@ -319,7 +322,7 @@ async function benchVersion(xen, opts, elf) {
       for (let i = 1; i <= opts.guests; i++) {
         checkInterrupted();
         // Our xl makes them: the C xl's loader refuses the minimal ELF (it is not a Linux image).
-        report.scaling.bgCreateMs.push(await d.timedCreate('/project/bin/xl', ['-p', BG_CFG, `name="${BG_PREFIX}${i}"`], `background guest ${i}`));
+        report.scaling.bgCreateMs.push(await d.timedCreate(OUR_XL, ['-p', BG_CFG, `name="${BG_PREFIX}${i}"`], `background guest ${i}`));
         if (i === 1) report.scaling.memory.monitorWith1 = await d.rssKb('[m]onitor.js');
         if (i % 5 === 0 || i === opts.guests) log(`background guests: ${i}/${opts.guests} created (our xl create -p)`);
       }

@@ -29,3 +29,6 @@ export class LabClient {
   close(): void;
 }
 export class LabError extends Error {}
+export const OUR_XL: string;
+export const OUR_XL_PREFIX: string;
+export function installOurXl(client: LabClient): Promise<string>;

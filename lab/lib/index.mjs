@@ -4,3 +4,4 @@ export { build, isBuilt, labPaths } from './build.mjs';
 export { start, stop, status, consoleTail, runDir } from './machine.mjs';
 export { LabClient } from './client.mjs';
 export { LabError } from './util.mjs';
+export { OUR_XL, OUR_XL_PREFIX, installOurXl } from './install.mjs';

@@ -1,7 +1,7 @@
 // The lab is a real Xen host: Debian's C xl answers with the booted version, and the agent returns a command's own
 // stdout, stderr and exit code.
 import { describe, expect, it } from 'vitest';
-import { XEN, dom0, dom0ok, dom0sh } from './lab.js';
+import { OUR_XL, XEN, dom0, dom0ok, dom0sh } from './lab.js';
 
 describe(`lab smoke (Xen ${XEN})`, () => {
   it('C xl info reports the booted Xen version', async () => {
@@ -49,5 +49,19 @@ describe(`lab smoke (Xen ${XEN})`, () => {
     const unknown = await dom0(['/project/bin/xl', 'no-such-command']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('command not implemented');
+  });
+
+  it('the installed xl the other files run is this build, on dom0\'s own filesystem, and not the xl on PATH', async () => {
+    const home = OUR_XL.replace(/\/sbin\/xl$/, '/lib/xenlight-ts');
+    const same = await dom0sh(`diff -r -x meta.json /project/dist ${home}/dist && stat -f -c %T ${home}/dist/main.js && ` +
+      `readlink -f ${OUR_XL} && command -v xl`);
+    expect(same.code, same.stderr + same.stdout).toBe(0);
+    const [fsType, target, onPath] = same.stdout.trim().split('\n');
+    expect(fsType).not.toMatch(/v9fs|9p/);
+    expect(target).toBe(`${home}/bin/xl`);
+    expect(onPath).not.toContain('xenlight-ts');
+    const r = await dom0([OUR_XL, 'version', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse((await dom0(['/project/bin/xl', 'version', '--json'])).stdout));
   });
 });

@@ -3,9 +3,9 @@
 // cpu time, pcpu and state of dom0's running vcpus). One guest of our own (h6-a, made with the C xl) gives uptime
 // and vcpu-list a domU; it is paused while vcpu-lists are compared, so its line must match exactly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XEN, destroyAllGuests, diedBySignal, dom0, noteRetry, waitFor, type Dom0Result } from './lab.js';
+import { OUR_XL, XEN, destroyAllGuests, diedBySignal, dom0, noteRetry, waitFor, type Dom0Result } from './lab.js';
 
-const OURS = '/project/bin/xl';
+const OURS = OUR_XL;
 const GUEST = 'h6-a';
 /** A domid nobody uses (below DOMID_FIRST_RESERVED). */
 const NO_DOMID = '32000';

@@ -3,12 +3,12 @@
 // and what our control commands do is checked with the C xl and xenstore-ls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  XEN, diedBySignal, dom0, dom0ok, dom0sh, domidOf, guestConsole, noteRetry, settle, shellWords, stateOf, uuidOf, waitFor,
+  OUR_XL, XEN, diedBySignal, dom0, dom0ok, dom0sh, domidOf, guestConsole, noteRetry, settle, shellWords, stateOf, uuidOf, waitFor,
   xenstorePaths,
   type Dom0Result,
 } from './lab.js';
 
-const OURS = '/project/bin/xl';
+const OURS = OUR_XL;
 const P = 'xlt20'; // guest names unique to this file
 const RUN = `${P}-run`;
 const PAUSED = `${P}-paused`;

@@ -1,12 +1,12 @@
 // `xl create -n` against Debian's C xl on the same dom0: every config fixture (test/fixtures/config, outcome per
 // lab.json), key=value overrides and the command-line forms of main_create. One bundled node program runs both xls
-// for every case (test/lab/programs/create-dry-run.ts); a few cases also go through the real /project/bin/xl.
+// for every case (test/lab/programs/create-dry-run.ts); a few cases also go through the real installed xl.
 // stderr is compared with the C xl's for every case: the rules of stderrLines say how ours may say more everywhere,
 // and test/fixtures/config/stderr-allow.json lists, case by case, the reviewed places where ours words it otherwise.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { XEN, bundleForDom0, dom0, noteRetry } from './lab.js';
+import { OUR_XL, XEN, bundleForDom0, dom0, noteRetry } from './lab.js';
 
 interface Side { code: number; stdout: string; stderr: string; signal?: string }
 interface Result { argv: string[]; c: Side; ours: Side }
@@ -237,11 +237,11 @@ describe(`xl create -n: our xl against the C xl on Xen ${XEN}`, () => {
     expectSame(get(argv));
   });
 
-  it('the real /project/bin/xl prints what main() printed in-process', async () => {
+  it('the real installed xl prints what main() printed in-process', async () => {
     const spot = [FIXTURE_CASES[0], OVERRIDES[0], ['-N', 'create', PV], ['create', '-q', '-n', PV], ['create', '-n', fx('errors/pci-bad.cfg')]];
     for (const argv of spot) {
       const c = get(argv).c;
-      const mine = await dom0(['/project/bin/xl', ...argv]);
+      const mine = await dom0([OUR_XL, ...argv]);
       expect({ code: mine.code, stdout: mine.stdout }, `${argv.join(' ')}\nour stderr: ${mine.stderr}`).toEqual({ code: c.code, stdout: c.stdout });
     }
   });

@@ -5,7 +5,7 @@
 // bad kernel fails in one line leaving no domain behind.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree as tree, guestConsole, hostState, leftSince,
+  OUR_XL, XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree as tree, guestConsole, hostState, leftSince,
   savedConfig as userdata, waitFor,
 } from './lab.js';
 
@@ -21,7 +21,7 @@ describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
   it('boots pv.cfg to its marker; the C xl lists it; the tree matches the C xl; C xl destroy removes it', async () => {
     await dom0sh(`rm -f /var/log/xen/console/guest-${OURS}.log`);
     const t0 = Date.now();
-    const r = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', `name="${OURS}"`], 400);
+    const r = await dom0([OUR_XL, 'create', '/lab/guests/pv.cfg', `name="${OURS}"`], 400);
     const oursMs = Date.now() - t0;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('Parsing config from /lab/guests/pv.cfg\n');
@@ -65,7 +65,7 @@ describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
   it('-p leaves the guest paused; the C xl unpause starts it', async () => {
     const name = 'h8-lab-paused';
     await dom0sh(`rm -f /var/log/xen/console/guest-${name}.log`);
-    const r = await dom0(['/project/bin/xl', 'create', '-p', '/lab/guests/pv.cfg', `name="${name}"`], 400);
+    const r = await dom0([OUR_XL, 'create', '-p', '/lab/guests/pv.cfg', `name="${name}"`], 400);
     expect(r.code, r.stderr).toBe(0);
     expect(await dom0ok(['xl', 'list', name])).toMatch(new RegExp(`^${name}\\s+\\d+\\s+128\\s+1\\s+--p---`, 'm'));
     await dom0ok(['xl', 'unpause', name]);
@@ -75,7 +75,7 @@ describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
 
   it('a file that is not a PV kernel: one-line error naming the step, no domain left', async () => {
     const before = await hostState();
-    const r = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', `name="${BAD}"`, 'kernel="/lab/guests/pv.cfg"'], 120);
+    const r = await dom0([OUR_XL, 'create', '/lab/guests/pv.cfg', `name="${BAD}"`, 'kernel="/lab/guests/pv.cfg"'], 120);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('Parsing config from /lab/guests/pv.cfg\n' +
       `xl create: building domain '${BAD}': kernel /lab/guests/pv.cfg is not a Xen PV kernel (not an ELF or bzImage kernel)\n`);
@@ -85,11 +85,11 @@ describe(`xl create of a PV guest by our domain builder (Xen ${XEN})`, () => {
   }, 120_000);
 
   it('a missing kernel and a name already in use fail cleanly', async () => {
-    const r = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', `name="${BAD}"`, 'kernel="/nonexistent"'], 120);
+    const r = await dom0([OUR_XL, 'create', '/lab/guests/pv.cfg', `name="${BAD}"`, 'kernel="/nonexistent"'], 120);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`xl create: building domain '${BAD}': kernel /nonexistent: No such file or directory\n`);
     expect(await dom0ok(['xl', 'list'])).not.toContain(BAD);
-    const clash = await dom0(['/project/bin/xl', 'create', '/lab/guests/pv.cfg', 'name="Domain-0"'], 120);
+    const clash = await dom0([OUR_XL, 'create', '/lab/guests/pv.cfg', 'name="Domain-0"'], 120);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain("xl create: domain 'Domain-0' already exists\n");
   }, 120_000);

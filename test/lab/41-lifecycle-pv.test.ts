@@ -9,11 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINUX_NOTES, makeElf, selfShutdownCode } from '../helpers/kernel-images.js';
 import {
-  XEN, bundleForDom0, destroyAllGuests, dom0, dom0ok, dom0sh, domidIfAny, domidOf, guestConsole, hostState, leftSince,
+  OUR_XL, XEN, bundleForDom0, destroyAllGuests, dom0, dom0ok, dom0sh, domidIfAny, domidOf, guestConsole, hostState, leftSince,
   NO_CLIENT, nodesOfDomain as nodesOf, onPty, once, settle, stateOf, unpauseOnceAttached, uuidOf, waitFor,
 } from './lab.js';
 
-const XL = '/project/bin/xl';
+const XL = OUR_XL;
 const P = 'lc41';
 /** The lab kernel as a gzipped ELF: unpacks in about a second, where the bzImage's xz/zstd takes 15 s. */
 const FAST = ['kernel="/lab/guests/vmlinux.gz"'];

@@ -7,7 +7,7 @@
 // devices attached and detached at runtime are seen by both toolstacks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree, guestConsole, hostState, leftSince, leftovers, normaliseLoop,
+  OUR_XL, XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree, guestConsole, hostState, leftSince, leftovers, normaliseLoop,
   normaliseMac, savedConfig, waitFor,
 } from './lab.js';
 
@@ -16,7 +16,6 @@ const THEIRS = 'dev-c';
 const FAIL = 'dev-fail';
 const HOT = 'dev-hot';
 const CFG = '/lab/guests/pv-devices.cfg';
-const OUR_XL = '/project/bin/xl';
 /** The C xl's guest gets its own copy of the disk: the block script refuses an image another guest has open. */
 const C_DISK = '/tmp/dev-c-disk.img';
 

@@ -2,11 +2,11 @@
 // end, with the other HVM tests. The first three tests share one guest (A) from a fixture, so each passes alone too.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  XEN, bundleForDom0, createPausedHvm, destroyIfThere, dom0, dom0ok, dom0sh, guestConsole, once, settle, stateOf,
+  OUR_XL, XEN, bundleForDom0, createPausedHvm, destroyIfThere, dom0, dom0ok, dom0sh, guestConsole, once, settle, stateOf,
   waitFor, xenstorePaths,
 } from './lab.js';
 
-const OURS = '/project/bin/xl';
+const OURS = OUR_XL;
 const P = 'xlt91';
 
 /** `${P}-a`, created paused (C xl) by the first test that asks; the unpause test boots it, the destroy test ends it. */

@@ -7,14 +7,13 @@
 // segfaults seen meanwhile are reported, not hidden.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree, guestConsole, leftovers, normaliseLoop, normaliseMac,
+  OUR_XL, XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree, guestConsole, leftovers, normaliseLoop, normaliseMac,
   reportSegfaults, savedConfig, timed, waitFor,
 } from './lab.js';
 
 const OURS = 'pvh-ours';
 const THEIRS = 'pvh-c';
 const CFG = '/lab/guests/pvh.cfg';
-const OUR_XL = '/project/bin/xl';
 const C_DISK = '/tmp/pvh-c-disk.img';
 /** The lab kernel as a gzipped ELF (unpacks in about a second; the bzImage's xz takes 15 s), for both toolstacks. */
 const KERNEL = 'kernel="/lab/guests/vmlinux.gz"';

@@ -5,10 +5,10 @@
 // phase at the end, like file 90: dom0 segfaults seen meanwhile are reported, not hidden.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  XEN, createPausedHvm, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, reportSegfaults, type Dom0Result,
+  OUR_XL, XEN, createPausedHvm, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, reportSegfaults, type Dom0Result,
 } from './lab.js';
 
-const OURS = '/project/bin/xl';
+const OURS = OUR_XL;
 const P = 'xlt93';
 const A = `${P}-a`;
 const B = `${P}-b`;

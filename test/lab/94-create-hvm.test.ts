@@ -6,7 +6,7 @@
 // device model start fail in one line and leave nothing. In the PVH/HVM phase at the end, like file 90.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, domidOf, guestConsole, leftovers, normaliseLoop, normaliseMac,
+  OUR_XL, XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, domidOf, guestConsole, leftovers, normaliseLoop, normaliseMac,
   NO_CLIENT, onPty, savedConfig, timed, unpauseOnceAttached, waitFor,
 } from './lab.js';
 
@@ -14,7 +14,6 @@ const OURS = 'hvm-ours';
 const THEIRS = 'hvm-c';
 const BAD = 'hvm-bad';
 const CFG = '/lab/guests/hvm.cfg';
-const OUR_XL = '/project/bin/xl';
 const disk = (name: string) => `disk=["file:/tmp/${name}.img,xvda,w"]`;
 const BACKENDS = ['vbd', 'console', 'vkbd', 'vif'];
 /** An emulated nic (QEMU's tap) that the guest's netfront takes over: two hotplug runs, vif and tap. */

@@ -2,9 +2,9 @@
 // the run with the console tail in the error: a lab test is never silently skipped. A lab that is already running
 // (a developer's) is used only when it runs no guest: the suite creates and destroys guests of every name, and would
 // otherwise destroy someone's guests or compare against them. Boot and stop times go to XL_LAB_SETUP_REPORT for the
-// runner's summary.
+// runner's summary. Every run installs the current build into dom0 (lab/lib/install.mjs): the tests run that xl.
 import fs from 'node:fs';
-import { LabClient, build, labVersion, runDir, start, status, stop } from '../../lab/lib/index.mjs';
+import { LabClient, build, installOurXl, labVersion, runDir, start, status, stop } from '../../lab/lib/index.mjs';
 
 function record(key: string, t0: number): void {
   const file = process.env.XL_LAB_SETUP_REPORT;
@@ -41,6 +41,14 @@ export default async function setup() {
     await start(ver);
     record('boot', t0);
   }
+  const t0 = Date.now();
+  const client = await LabClient.connect(runDir(ver));
+  try {
+    await installOurXl(client);
+  } finally {
+    client.close();
+  }
+  record('install', t0);
   return async () => {
     if (wasRunning) return;
     const t0 = Date.now();

@@ -1,5 +1,8 @@
 // Test-side access to the running lab's dom0: one broker connection per test process.
-import { LabClient, labVersion, runDir, type ExecResult } from '../../lab/lib/index.mjs';
+import { LabClient, OUR_XL, labVersion, runDir, type ExecResult } from '../../lab/lib/index.mjs';
+
+/** Our xl as installed into dom0's own filesystem by the suite's setup (the checkout's bin/xl runs over 9p). */
+export { OUR_XL };
 import { appendFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { HOST_STATE_SCRIPT, added } from './host-state.js';
@@ -30,8 +33,8 @@ type Dom0Request = { argv: string[] } | { script: string };
 
 /** What a dom0 call ran, for the runner's per-file cost table: our xl, the C xl, or anything else. */
 const callKind = (req: Dom0Request): string =>
-  'script' in req ? (req.script.includes('/project/bin/xl') ? 'script with our xl' : 'script')
-    : req.argv.includes('/project/bin/xl') ? 'our xl' : req.argv.includes('xl') ? 'C xl' : 'other';
+  'script' in req ? (req.script.includes(OUR_XL) || req.script.includes('/project/bin/xl') ? 'script with our xl' : 'script')
+    : req.argv.includes(OUR_XL) || req.argv.includes('/project/bin/xl') ? 'our xl' : req.argv.includes('xl') ? 'C xl' : 'other';
 
 /** The running test's file as the runner names it (test/lab/NN-....test.ts). */
 const testFile = (): string => (expect.getState().testPath ?? '').replace(/^.*\/test\/lab\//, 'test/lab/');
