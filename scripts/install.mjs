@@ -48,7 +48,7 @@ rmSync(staging, { recursive: true, force: true });
 mkdirSync(staging, { recursive: true });
 const copy = (rel, filter) => cpSync(join(root, rel), join(staging, rel), { recursive: true, dereference: true, filter });
 copy('package.json');
-copy('bin/xl');
+copy('bin');
 copy('dist', (src) => !src.endsWith('meta.json'));
 const packages = runtimePackages();
 for (const name of packages) copy(join('node_modules', name));

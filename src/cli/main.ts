@@ -1,4 +1,4 @@
-// Entry point (bundled to dist/main.js, started by bin/xl). Mirrors C xl
+// Entry point (bundled to dist/cjs/xl.cjs, which bin/xl runs, and to dist/main.js). Mirrors C xl
 // main(): global options, then the subcommand by exact name or unique
 // prefix, else "help", else "command not implemented". Only the module of
 // the command being run is imported, so help stays cheap.

@@ -1,6 +1,6 @@
 // The built CLI as users run it: scripts/build.mjs, then bin/xl in a child.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +92,7 @@ describe('bin/xl', () => {
   it('says how to build when dist/ is missing', () => {
     const project = join(scratch, 'unbuilt');
     mkdirSync(join(project, 'bin'), { recursive: true });
-    copyFileSync(xl, join(project, 'bin', 'xl'));
+    for (const f of ['xl', 'xl.cjs']) copyFileSync(join(built, 'bin', f), join(project, 'bin', f));
     expect(run(['help'], {}, join(project, 'bin', 'xl'))).toEqual({
       stdout: '',
       stderr: `xl: not built: run 'npm run build' in ${project}\n`,
@@ -100,11 +100,41 @@ describe('bin/xl', () => {
     });
   });
 
+  it('keeps a V8 code cache per subcommand, uses it with the same output, and replaces a corrupt one', () => {
+    const dir = join(scratch, 'code-cache');
+    const env = { XL_CODE_CACHE_DIR: dir };
+    const first = run(['help'], env);
+    expect(first.status).toBe(0);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(new RegExp(`-${process.version}-${process.arch}-help\\.v8$`));
+    const cache = join(dir, files[0]);
+    expect(statSync(cache).size).toBeGreaterThan(1000);
+    expect(run(['help'], env)).toEqual(first);
+    writeFileSync(cache, 'not a V8 code cache');
+    expect(run(['help'], env)).toEqual(first);
+    // Rejected, so written again from this run.
+    expect(statSync(cache).size).toBeGreaterThan(1000);
+    expect(run(['version'], env).status).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.endsWith('-version.v8'))).toHaveLength(1);
+    // A cache of another build goes when this one writes its next.
+    writeFileSync(join(dir, '1-2-3-v0.0.0-x64-help.v8'), 'old');
+    expect(run(['info', '--nosuch'], env).stderr).not.toBe('');
+    expect(readdirSync(dir).some((f) => f.startsWith('1-2-3-'))).toBe(false);
+  });
+
+  it('keeps no code cache on a host without Xen\'s run directory', () => {
+    if (existsSync('/var/run/xen')) return;
+    expect(run(['help']).status).toBe(0);
+    expect(existsSync('/var/run/xen')).toBe(false);
+  });
+
   it('drains stdout into a slow pipe before exiting', () => {
     // 1 MiB written just before runCli exits; a reader that starts late
     // must still get all of it (process.exit() alone cuts it at 64 KiB).
     const script = `
-      const { runCli } = await import(${JSON.stringify(join(built, 'dist', 'main.js'))});
+      const { createRequire } = await import('node:module');
+      const { runCli } = createRequire(import.meta.url)(${JSON.stringify(join(built, 'dist', 'cjs', 'xl.cjs'))});
       process.stdout.write('x'.repeat(1 << 20));
       await runCli(['frobnicate']);`;
     const r = spawnSync('sh', ['-c', `"${process.execPath}" --input-type=module -e "$SCRIPT" | (sleep 0.3; wc -c)`], {

@@ -1,4 +1,4 @@
-// The CLI as users run it, built for the unit tests into a scratch project (bin/xl, dist/, package.json and a link
+// The CLI as users run it, built for the unit tests into a scratch project (bin/, dist/, package.json and a link
 // to node_modules): `npm test` may be running the lab with the real dist/ meanwhile, which a test must not rewrite.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
@@ -12,7 +12,7 @@ export const root = fileURLToPath(new URL('../../../', import.meta.url));
 export function buildScratchProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'xl-built-'));
   mkdirSync(join(dir, 'bin'));
-  copyFileSync(join(root, 'bin', 'xl'), join(dir, 'bin', 'xl'));
+  for (const f of ['xl', 'xl.cjs']) copyFileSync(join(root, 'bin', f), join(dir, 'bin', f));
   copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--outdir', join(dir, 'dist')], { cwd: root, stdio: 'pipe' });
