@@ -18,7 +18,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const started = performance.now();
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts', monitor: 'src/libxl/monitor-main.ts' },
+  entryPoints: { main: 'src/cli/main.ts', monitor: 'src/libxl/domain/monitor-main.ts' },
   outdir,
   bundle: true,
   splitting: true,

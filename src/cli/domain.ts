@@ -1,7 +1,7 @@
 // Shared by commands that talk to Xen: a libxl context per run and xl's
 // find_domain(), whose failure text the C xl prints without "xl: ".
 import { openContext, type LibxlContext } from '../libxl/context.js';
-import { InvalidDomainError, resolveDomain } from '../libxl/domains.js';
+import { InvalidDomainError, resolveDomain } from '../libxl/domain/domains.js';
 import { Exit } from './errors.js';
 
 /** Run `fn` with a fresh libxl context, closed afterwards whatever happens. */

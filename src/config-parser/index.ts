@@ -12,7 +12,7 @@
  * It imports nothing from src/libxl or src/cli.
  *
  * Entry points: parseConfigText -> buildDomainConfig -> genStruct +
- * renderJson; src/libxl/create-dry-run.ts wraps them as dryRunCreate.
+ * renderJson; src/libxl/domain/create-dry-run.ts wraps them as dryRunCreate.
  * Behaviour follows the C xl of Xen 4.17 (default) or 4.20 (XenVersion),
  * each as Debian ships it (4.17 is the 4.17.7 stable release, whose cpuid
  * parsing is 4.20's);

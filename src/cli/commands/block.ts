@@ -6,8 +6,8 @@
 // object a config file line would give; global -N prints it instead.
 import type { XenVersion } from '../../config-parser/model/dsl.js';
 import { DiskSpecParseError, parseDiskSpec } from '../../config-parser/spec/disk.js';
-import { findDisk, listDisks } from '../../libxl/device-info.js';
-import { InvalidDomainError, qualifierToDomid } from '../../libxl/domains.js';
+import { findDisk, listDisks } from '../../libxl/devices/device-info.js';
+import { InvalidDomainError, qualifierToDomid } from '../../libxl/domain/domains.js';
 import { XlError } from '../../libxl/errors.js';
 import type { LibxlContext } from '../../libxl/context.js';
 import { findDomain, withContext } from '../domain.js';
@@ -66,7 +66,7 @@ async function attach(ctx: CommandContext): Promise<number> {
       out(`disk: ${renderJson(genStruct(device_disk, disk, version))}\n`);
       return 0;
     }
-    const { attachDisk } = await import('../../libxl/devices.js');
+    const { attachDisk } = await import('../../libxl/devices/devices.js');
     try {
       await attachDisk(lctx, domid, disk);
     } catch (e) {
@@ -112,7 +112,7 @@ async function detach(ctx: CommandContext): Promise<number> {
     if (disk.devid < 0) {
       throw new Exit(1, `libxl: error: Domain ${domid}:Invalid or unsupported virtual disk identifier ${disk.vdev}\nlibxl_device_disk_${what} failed.\n`);
     }
-    const { detachDevice } = await import('../../libxl/devices.js');
+    const { detachDevice } = await import('../../libxl/devices/devices.js');
     try {
       await detachDevice(lctx, domid, { kind: 'vbd', devid: disk.devid }, { force });
     } catch (e) {

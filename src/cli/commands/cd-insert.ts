@@ -6,8 +6,8 @@
 // libxl_cdrom_insert does the rest. Global -N is accepted and, as in C,
 // changes nothing.
 import { statSync } from 'node:fs';
-import { cdromInsert } from '../../libxl/cdrom.js';
-import { logText } from '../../libxl/hvm-control.js';
+import { cdromInsert } from '../../libxl/devices/cdrom.js';
+import { logText } from '../../libxl/device-model/hvm-control.js';
 import { LibxlError } from '../../libxl/xs-util.js';
 import { findDomain, withContext } from '../domain.js';
 import { Exit } from '../errors.js';

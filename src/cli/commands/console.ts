@@ -1,7 +1,7 @@
 // `xl console [-t pv|serial|vuart] [-n N] [-e ESC] <Domain>` (C main_console,
 // xl_console.c, then libxl_console_exec's xenconsole): attach this terminal
 // to a guest console until ^] (or the -e character, 4.18+).
-import { attachConsole, consoleTtyNode, type ConsoleType } from '../../libxl/console.js';
+import { attachConsole, consoleTtyNode, type ConsoleType } from '../../libxl/domain/console.js';
 import { LibxlError } from '../../libxl/xs-util.js';
 import { findDomain, withContext } from '../domain.js';
 import { Exit } from '../errors.js';

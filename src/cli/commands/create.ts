@@ -1,15 +1,15 @@
 // `xl create [<ConfigFile>] [options] [key=value ...]` (C main_create and
 // create_domain, tools/xl/xl_vmcontrol.c): read xl.conf, parse the config
 // plus the key=value overrides; a dry run (-n, or the global -N) prints the
-// domain config as JSON on stdout. Otherwise libxl/create.ts builds the
+// domain config as JSON on stdout. Otherwise libxl/domain/create.ts builds the
 // domain (PV guests without devices so far), which the shared monitor then
 // looks after (-F: this process does, -e: nobody); -c attaches its console.
 //
 // XL_GLOBAL_CONFIG (ours, named after the C macro) replaces /etc/xen/xl.conf,
 // so tests do not depend on the host's file.
 import { cpus } from 'node:os';
-import type { CreateResult } from '../../libxl/create.js';
-import type { DryRunResult } from '../../libxl/create-dry-run.js';
+import type { CreateResult } from '../../libxl/domain/create.js';
+import type { DryRunResult } from '../../libxl/domain/create-dry-run.js';
 import { XlError } from '../../libxl/errors.js';
 import { withContext } from '../domain.js';
 import { Exit } from '../errors.js';
@@ -86,7 +86,7 @@ export function parseCreateArgs(ctx: CommandContext): CreateArgs | null {
  * machine's CPU count and one node, and say so.
  */
 async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNodes?: number; nodeCpus?: number[][] }> {
-  const { dryRunHost } = await import('../../libxl/create-dry-run.js');
+  const { dryRunHost } = await import('../../libxl/domain/create-dry-run.js');
   try {
     return await withContext((lctx) => dryRunHost(lctx.xc()));
   } catch (e) {
@@ -107,7 +107,7 @@ async function hostFacts(): Promise<{ maxCpus: number; onlineCpus?: number; nrNo
  */
 async function buildDomain(r: DryRunResult, a: CreateArgs, version: '4.17' | '4.20'): Promise<number> {
   trace?.('loading the create code');
-  const { createNewDomain, CreateError } = await import('../../libxl/create.js');
+  const { createNewDomain, CreateError } = await import('../../libxl/domain/create.js');
   trace?.('opening the hypervisor and xenstore');
   try {
     const made = await withContext(async (lctx) => {
@@ -145,13 +145,13 @@ function monitorEntry(): string {
 
 /** What the monitor keeps of a domain: the config model as built, to restart it from. */
 async function registration(made: CreateResult, r: DryRunResult, version: '4.17' | '4.20') {
-  const { encodeConfig } = await import('../../libxl/monitor.js');
+  const { encodeConfig } = await import('../../libxl/domain/monitor.js');
   return { ...made, xenVersion: version, config: encodeConfig(made.config) };
 }
 
 /** Hand the domain to the shared monitor (xl's daemonized wait loop, one for all domains). */
 async function startMonitoring(made: CreateResult, r: DryRunResult, version: '4.17' | '4.20'): Promise<void> {
-  const { DirRegistry, ensureMonitor } = await import('../../libxl/monitor.js');
+  const { DirRegistry, ensureMonitor } = await import('../../libxl/domain/monitor.js');
   await new DirRegistry().put(await registration(made, r, version));
   try {
     await ensureMonitor(monitorEntry());
@@ -163,7 +163,7 @@ async function startMonitoring(made: CreateResult, r: DryRunResult, version: '4.
 
 /** xl create -F: this process is the domain's monitor until it is gone. */
 async function monitorInForeground(made: CreateResult, r: DryRunResult, version: '4.17' | '4.20'): Promise<number> {
-  const { MemoryRegistry, Monitor } = await import('../../libxl/monitor.js');
+  const { MemoryRegistry, Monitor } = await import('../../libxl/domain/monitor.js');
   return withContext(async (lctx) => {
     const registry = new MemoryRegistry();
     await registry.put(await registration(made, r, version));
@@ -175,7 +175,7 @@ async function monitorInForeground(made: CreateResult, r: DryRunResult, version:
 
 /** xl create -c: the primary console, as `xl console` would attach it. */
 async function attachPrimaryConsole(domid: number): Promise<number> {
-  const { attachConsole, consoleTtyNode } = await import('../../libxl/console.js');
+  const { attachConsole, consoleTtyNode } = await import('../../libxl/domain/console.js');
   const { LibxlError } = await import('../../libxl/xs-util.js');
   return withContext(async (lctx) => {
     try {
@@ -197,7 +197,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const conf = await readGlobalConfig(version);
   if (a.configFile === undefined) throw new Exit(ERROR_INVAL, 'Config file not specified and none in save file\n');
   const { ConfigError, ConfigReadError, ConfigSyntaxError, formatDiagnostic, readConfigFile } = await import('../../config-parser/index.js');
-  const { dryRunCreate } = await import('../../libxl/create-dry-run.js');
+  const { dryRunCreate } = await import('../../libxl/domain/create-dry-run.js');
   const host = await hostFacts();
   trace?.('parsing and checking the config');
 

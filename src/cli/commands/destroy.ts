@@ -1,5 +1,5 @@
 // `xl destroy [-f] <Domain>` (C main_destroy / destroy_domain, xl_vmcontrol.c).
-import { destroyDomain } from '../../libxl/destroy.js';
+import { destroyDomain } from '../../libxl/domain/destroy.js';
 import { LibxlError } from '../../libxl/xs-util.js';
 import { findDomain, withContext } from '../domain.js';
 import { Exit } from '../errors.js';

@@ -1,7 +1,7 @@
 // `xl dmesg [-c]` (C main_dmesg, tools/xl/xl_info.c): print Xen's console
 // ring; -c/--clear also empties it, so the next dmesg shows only new lines.
 import { isPrivcmdError } from '../../privcmd/errors.js';
-import { asCString, readConsoleRing } from '../../libxl/console-ring.js';
+import { asCString, readConsoleRing } from '../../libxl/domain/console-ring.js';
 import { withContext } from '../domain.js';
 import { err } from '../output.js';
 import type { CommandContext } from '../types.js';

@@ -1,5 +1,5 @@
 // `xl domid <DomainName>` (C main_domid, xl_info.c).
-import { nameToDomid } from '../../libxl/domains.js';
+import { nameToDomid } from '../../libxl/domain/domains.js';
 import { withContext } from '../domain.js';
 import { err, out } from '../output.js';
 import type { CommandContext } from '../types.js';

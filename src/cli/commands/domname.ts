@@ -1,6 +1,6 @@
 // `xl domname <DomainId>` (C main_domname, xl_info.c): the id is read with
 // strtol into a uint32_t, so "7abc" is 7 and "-1" is 4294967295.
-import { domainName } from '../../libxl/domains.js';
+import { domainName } from '../../libxl/domain/domains.js';
 import { withContext } from '../domain.js';
 import { err, out } from '../output.js';
 import type { CommandContext } from '../types.js';

@@ -10,7 +10,7 @@ import {
   armSveVectorLength, getCpuTopology, getFreeCpus, getNumaInfo, getPciTopology, getPhysInfo,
   getSchedulerName, getVersionInfo, memoryMiB, nodeInfo, virtCaps,
   type HostPhysInfo, type HostXc, type NodeInfo, type PciTopology,
-} from '../../libxl/host-info.js';
+} from '../../libxl/host/host-info.js';
 import { withContext } from '../domain.js';
 import { sprintf } from '../format.js';
 import { err, out } from '../output.js';

@@ -2,7 +2,7 @@
 // list_domains print it (tools/xl/xl_info.c). Kept light: `-l` loads its
 // module only when asked.
 import type { LibxlContext } from '../../libxl/context.js';
-import { domainInfo, listDomainInfo, xsReadOrNull, type Dominfo } from '../../libxl/domains.js';
+import { domainInfo, listDomainInfo, xsReadOrNull, type Dominfo } from '../../libxl/domain/domains.js';
 import { findDomain, withContext } from '../domain.js';
 import { sprintf } from '../format.js';
 import { err, out } from '../output.js';
@@ -131,7 +131,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       doms = [one];
     }
     if (details) {
-      const { listDetails } = await import('../../libxl/domain-config.js');
+      const { listDetails } = await import('../../libxl/domain/domain-config.js');
       // libxl logs why it skips a domain (dom0 has no stored config).
       out(await listDetails(lctx, doms, { warn: (m) => err(`libxl: error: ${m}\n`) }));
       return 0;

@@ -9,7 +9,7 @@
 import type { XenVersion } from '../../config-parser/model/dsl.js';
 import type { DeviceNic } from '../../config-parser/model/idl.js';
 import { ParseUlongError, VifRateError, applyVifToken } from '../../config-parser/spec/vif.js';
-import { findNic, formatMac, listNics } from '../../libxl/device-info.js';
+import { findNic, formatMac, listNics } from '../../libxl/devices/device-info.js';
 import { XlError } from '../../libxl/errors.js';
 import { findDomain, withContext } from '../domain.js';
 import { Exit } from '../errors.js';
@@ -72,7 +72,7 @@ async function attach(ctx: CommandContext): Promise<number> {
       out(`vif: ${renderJson(genStruct(device_nic, nic, version))}\n`);
       return 0;
     }
-    const { attachNic } = await import('../../libxl/devices.js');
+    const { attachNic } = await import('../../libxl/devices/devices.js');
     try {
       await attachNic(lctx, domid, nic);
     } catch (e) {
@@ -111,7 +111,7 @@ async function detach(ctx: CommandContext): Promise<number> {
     const { domid } = await findDomain(lctx, qualifier);
     const nic = await findNic(lctx, domid, which, { log: libxlLog, xenVersion: version });
     if (!nic) throw new Exit(1, `Unknown device ${which}.\n`);
-    const { detachDevice } = await import('../../libxl/devices.js');
+    const { detachDevice } = await import('../../libxl/devices/devices.js');
     try {
       await detachDevice(lctx, domid, { kind: 'vif', devid: nic.devid }, { force: false });
     } catch (e) {

@@ -1,7 +1,7 @@
 // `xl pause <Domain>` / `xl unpause <Domain>` (C main_pause / main_unpause,
 // xl_vmcontrol.c). The C xl ignores libxl's result, so a failure is reported
 // but the exit status stays 0.
-import { pauseDomain, unpauseDomain } from '../../libxl/domain-control.js';
+import { pauseDomain, unpauseDomain } from '../../libxl/domain/domain-control.js';
 import { findDomain, withContext } from '../domain.js';
 import { err } from '../output.js';
 import type { CommandContext } from '../types.js';

@@ -1,7 +1,7 @@
 // `xl qemu-monitor-command <Domain> <Command>` (C main_qemu_monitor_command,
 // xl_misc.c; the same in 4.17 and 4.20): the HMP command through QMP's
 // human-monitor-command, QEMU's answer printed with a newline after it.
-import { logText, qemuMonitorCommand } from '../../libxl/hvm-control.js';
+import { logText, qemuMonitorCommand } from '../../libxl/device-model/hvm-control.js';
 import { LibxlError } from '../../libxl/xs-util.js';
 import { findDomain, withContext } from '../domain.js';
 import { Exit } from '../errors.js';

@@ -1,5 +1,5 @@
 // `xl rename <Domain> <NewDomainName>` (C main_rename, xl_misc.c).
-import { renameDomain } from '../../libxl/domain-control.js';
+import { renameDomain } from '../../libxl/domain/domain-control.js';
 import { findDomain, withContext } from '../domain.js';
 import { Exit } from '../errors.js';
 import type { CommandContext } from '../types.js';

@@ -2,8 +2,8 @@
 // shutdown_domain, reboot_domain and wait_for_domain_deaths in
 // xl_vmcontrol.c). -w waits for each domain to shut down (or die); -ww only
 // for it to die. What happens after a shut down is the monitor's business.
-import { listDomainInfo } from '../../libxl/domains.js';
-import { SHUTDOWN_ERROR, requestShutdown, sendTrigger, watchDomains } from '../../libxl/shutdown.js';
+import { listDomainInfo } from '../../libxl/domain/domains.js';
+import { SHUTDOWN_ERROR, requestShutdown, sendTrigger, watchDomains } from '../../libxl/domain/shutdown.js';
 import { LibxlError } from '../../libxl/xs-util.js';
 import type { LibxlContext } from '../../libxl/context.js';
 import { findDomain, withContext } from '../domain.js';

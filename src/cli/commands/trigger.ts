@@ -4,8 +4,8 @@
 // what libxl_send_trigger returns: its errors are logged, the exit status
 // stays 0.
 import { strtol } from '../../config-parser/cnum.js';
-import { logText } from '../../libxl/hvm-control.js';
-import { sendTrigger, triggerFromString, type Trigger } from '../../libxl/shutdown.js';
+import { logText } from '../../libxl/device-model/hvm-control.js';
+import { sendTrigger, triggerFromString, type Trigger } from '../../libxl/domain/shutdown.js';
 import { LibxlError } from '../../libxl/xs-util.js';
 import type { LibxlContext } from '../../libxl/context.js';
 import { findDomain, withContext } from '../domain.js';

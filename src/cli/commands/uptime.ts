@@ -1,11 +1,11 @@
 // `xl uptime [-s] [Domain...]` (C main_uptime, tools/xl/xl_info.c): how long
 // each domain has run. Domain 0's figure is its kernel's uptime (see
-// src/libxl/uptime.ts for why that needs no /proc); other domains count
+// src/libxl/domain/uptime.ts for why that needs no /proc); other domains count
 // from the start_time libxl wrote into xenstore when it built them.
 // --json is ours.
 import type { LibxlContext } from '../../libxl/context.js';
-import { domainName } from '../../libxl/domains.js';
-import { dom0UptimeSeconds, listVms, vmStartTime } from '../../libxl/uptime.js';
+import { domainName } from '../../libxl/domain/domains.js';
+import { dom0UptimeSeconds, listVms, vmStartTime } from '../../libxl/domain/uptime.js';
 import { findDomain, withContext } from '../domain.js';
 import { sprintf } from '../format.js';
 import { err, out } from '../output.js';

@@ -3,8 +3,8 @@
 // cpu ranges (C print_bitmap in xl_utils.c). --json is ours.
 import { isPrivcmdError } from '../../privcmd/errors.js';
 import type { LibxlContext } from '../../libxl/context.js';
-import { domainName, listDomainInfo } from '../../libxl/domains.js';
-import { listVcpus, type LibxlVcpuInfo } from '../../libxl/vcpus.js';
+import { domainName, listDomainInfo } from '../../libxl/domain/domains.js';
+import { listVcpus, type LibxlVcpuInfo } from '../../libxl/host/vcpus.js';
 import { findDomain, withContext } from '../domain.js';
 import { sprintf } from '../format.js';
 import { err, out } from '../output.js';

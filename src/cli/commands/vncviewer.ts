@@ -2,7 +2,7 @@
 // libxl_vncviewer_exec; the same in 4.17 and 4.20). The C xl becomes the
 // viewer (exec); we run it with our terminal and end with its status. When
 // libxl gives up first, xl exits 1; when the exec fails, 255.
-import { execVncviewer, logText, signalStatus, vncviewerCommand, type VncCommand } from '../../libxl/hvm-control.js';
+import { execVncviewer, logText, signalStatus, vncviewerCommand, type VncCommand } from '../../libxl/device-model/hvm-control.js';
 import { LibxlError } from '../../libxl/xs-util.js';
 import { findDomain, withContext } from '../domain.js';
 import { err } from '../output.js';

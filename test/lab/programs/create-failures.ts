@@ -10,8 +10,8 @@
 // Prints one JSON line per step: { step, error, domains, leftovers }.
 import { spawnSync } from 'node:child_process';
 import { openContext } from '../../../src/libxl/context.js';
-import { CreateError, createNewDomain } from '../../../src/libxl/create.js';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
+import { CreateError, createNewDomain } from '../../../src/libxl/domain/create.js';
+import { dryRunCreate } from '../../../src/libxl/domain/create-dry-run.js';
 import { HOST_STATE_SCRIPT, added } from '../host-state.js';
 
 const argv = process.argv.slice(2);

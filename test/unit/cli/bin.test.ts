@@ -196,10 +196,10 @@ describe('bundle layout (dist/meta.json)', () => {
     const list = Object.entries(outputs).find(([, o]) => o.entryPoint === 'src/cli/commands/list.ts');
     expect(list).toBeDefined();
     const inputs = loadedWith(list![0]);
-    expect(inputs).toContain('src/libxl/domains.ts');
+    expect(inputs).toContain('src/libxl/domain/domains.ts');
     expect(inputs.filter((i) => heavy.test(i))).toEqual([]);
     // -l's module (it reuses the config parser's JSON model) comes in on demand only.
-    expect(inputs).not.toContain('src/libxl/domain-config.ts');
+    expect(inputs).not.toContain('src/libxl/domain/domain-config.ts');
   });
 
   it('leaves koffi to node_modules', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScratchProject } from './built-xl.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
+import { dryRunCreate } from '../../../src/libxl/domain/create-dry-run.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** A scratch build: dist/ may be in use by a lab run meanwhile. */

@@ -1,13 +1,13 @@
 // xl block-list/-attach/-detach and network-list/-attach/-detach (C
 // xl_block.c, xl_nic.c): list output byte for byte against xenstore as libxl
 // writes it, the device objects attach hands to libxl, and the C xl's
-// messages and exit statuses. libxl/devices.ts (attach/detach) is mocked.
+// messages and exit statuses. libxl/devices/devices.ts (attach/detach) is mocked.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Target } from '../../../src/cli/types.js';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
+import { dryRunCreate } from '../../../src/libxl/domain/create-dry-run.js';
 import { XlError } from '../../../src/libxl/errors.js';
 import { putDisk, putNic } from '../libxl/device-nodes.js';
 import { fakeHost, type FakeHost } from '../libxl/fakes.js';
@@ -21,7 +21,7 @@ const devices = vi.hoisted(() => ({
   attachNic: vi.fn(async (_ctx: unknown, _domid: number, _nic: Record<string, unknown>) => ({ devid: 1 })),
   detachDevice: vi.fn(async (_ctx: unknown, _domid: number, _dev: { kind: 'vbd' | 'vif'; devid: number }, _opts?: { force?: boolean }) => undefined),
 }));
-vi.mock('../../../src/libxl/devices.js', () => devices);
+vi.mock('../../../src/libxl/devices/devices.js', () => devices);
 
 const T17: Target = { xen: '4.17', arch: 'x86', source: 'env' };
 const T20: Target = { xen: '4.20', arch: 'x86', source: 'env' };

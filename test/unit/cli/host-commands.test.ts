@@ -9,8 +9,8 @@ import {
 import { clockTime, uptimeLine, uptimeToString } from '../../../src/cli/commands/uptime.js';
 import { HEADER, formatCpumap, toFloat32, vcpuLine, vcpuSeconds } from '../../../src/cli/commands/vcpu-list.js';
 import type { Target } from '../../../src/cli/types.js';
-import type { HostPhysInfo } from '../../../src/libxl/host-info.js';
-import { isStubdomTarget, listVms, strtoulU32, vmStartTime } from '../../../src/libxl/uptime.js';
+import type { HostPhysInfo } from '../../../src/libxl/host/host-info.js';
+import { isStubdomTarget, listVms, strtoulU32, vmStartTime } from '../../../src/libxl/domain/uptime.js';
 import type { VersionInfo } from '../../../src/privcmd/info.js';
 import { XenCtrl } from '../../../src/privcmd/xenctrl.js';
 import { XenStore } from '../../../src/xenstore-client/client.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bitmapText, cpuSeconds, listHeader, listJson, listRow, memMiB, stateLetters } from '../../../src/cli/commands/list.js';
 import { strtolDomid } from '../../../src/cli/commands/domname.js';
-import type { Dominfo } from '../../../src/libxl/domains.js';
+import type { Dominfo } from '../../../src/libxl/domain/domains.js';
 
 const base: Dominfo = {
   uuid: '00000000-0000-0000-0000-000000000000', domid: 0, ssidref: 0, ssidLabel: null,

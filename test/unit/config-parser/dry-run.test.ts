@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ConfigReadError, formatDiagnostic } from '../../../src/config-parser/index.js';
-import { dryRunCreate, dryRunHost } from '../../../src/libxl/create-dry-run.js';
+import { dryRunCreate, dryRunHost } from '../../../src/libxl/domain/create-dry-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xl-dry-'));
 const cfg = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config-parser/index.js';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
+import { dryRunCreate } from '../../../src/libxl/domain/create-dry-run.js';
 
 const ROOT = join(__dirname, '../../fixtures/config');
 const files = readdirSync(ROOT, { withFileTypes: true })

@@ -1,7 +1,7 @@
 // xl.conf settings that shape the domain config, and the global affinity masks.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseXlConf } from '../../../src/config-parser/index.js';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
+import { dryRunCreate } from '../../../src/libxl/domain/create-dry-run.js';
 
 describe('parseXlConf', () => {
   it('reads the settings xl uses, new names winning over deprecated ones', () => {

@@ -3,7 +3,7 @@ import { openContext, privcmdOpenError, xenstoreOpenError } from '../../../src/l
 import {
   InvalidDomainError, domainInfo, domainName, listDomainInfo, nameToDomid, qualifierToDomid, resolveDomain,
   strtoulDomid, toDominfo,
-} from '../../../src/libxl/domains.js';
+} from '../../../src/libxl/domain/domains.js';
 import { XlError } from '../../../src/libxl/errors.js';
 import { PrivcmdError, XenVersionError } from '../../../src/privcmd/errors.js';
 import { XenStoreError } from '../../../src/xenstore-client/errors.js';

@@ -2,8 +2,8 @@
 // refusal, and the saved libxl-json (compared with a file the C libxl 4.17
 // wrote for the lab's pv.cfg).
 import { describe, expect, it } from 'vitest';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
-import { configDevices, savedConfigJson, viewConfig, viridianMask } from '../../../src/libxl/create.js';
+import { dryRunCreate } from '../../../src/libxl/domain/create-dry-run.js';
+import { configDevices, savedConfigJson, viewConfig, viridianMask } from '../../../src/libxl/domain/create.js';
 
 const PV_CFG = [
   'name = "lab-pv"', 'type = "pv"', 'kernel = "/lab/guests/vmlinuz"', 'ramdisk = "/lab/guests/initrd.gz"',

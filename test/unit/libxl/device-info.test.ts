@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   backendDomid, diskList, findDisk, findNic, formatMac, listDisks, listNics, nicList, parseMac,
-} from '../../../src/libxl/device-info.js';
+} from '../../../src/libxl/devices/device-info.js';
 import { putDisk, putNic } from './device-nodes.js';
 import { fakeHost, type FakeHost } from './fakes.js';
 

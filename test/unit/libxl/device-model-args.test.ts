@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDomainConfig, parseConfigText, type XenVersion } from '../../../src/config-parser/index.js';
 import {
   DEBIAN_QEMU_XEN_PATH, DmArgsError, deviceModelArgs, type DmArgsInput,
-} from '../../../src/libxl/device-model-args.js';
+} from '../../../src/libxl/device-model/device-model-args.js';
 
 const Q = DEBIAN_QEMU_XEN_PATH;
 const MAC = [0x00, 0x16, 0x3e, 0x0a, 0x0b, 0x0c];

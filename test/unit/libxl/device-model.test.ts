@@ -4,8 +4,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
-import { biosType, rotateLog, spawnDeviceModel } from '../../../src/libxl/device-model.js';
+import { dryRunCreate } from '../../../src/libxl/domain/create-dry-run.js';
+import { biosType, rotateLog, spawnDeviceModel } from '../../../src/libxl/device-model/device-model.js';
 import { XenStore } from '../../../src/xenstore-client/client.js';
 import { FakeXenstored } from '../xenstore-client/fake-xenstored.js';
 

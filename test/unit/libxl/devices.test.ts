@@ -6,9 +6,9 @@ import type { HotplugOutcome, HotplugRun } from '../../../src/device-hotplug/ind
 import { renderJson } from '../../../src/config-parser/index.js';
 import {
   DeviceError, connectDevice, devicePaths, randomMac, settleDisk, settleNic, writeDeviceNodes,
-} from '../../../src/libxl/devices.js';
-import { parseJNode, type JMap } from '../../../src/libxl/domain-config.js';
-import { setDeviceList } from '../../../src/libxl/saved-config.js';
+} from '../../../src/libxl/devices/devices.js';
+import { parseJNode, type JMap } from '../../../src/libxl/domain/domain-config.js';
+import { setDeviceList } from '../../../src/libxl/domain/saved-config.js';
 import { formatPerms } from '../../../src/xenstore-client/perms.js';
 import { fakeHost, type FakeHost } from './fakes.js';
 

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderJson } from '../../../src/config-parser/model/json.js';
-import { listDetails, parseJNode } from '../../../src/libxl/domain-config.js';
-import { domainInfo } from '../../../src/libxl/domains.js';
+import { listDetails, parseJNode } from '../../../src/libxl/domain/domain-config.js';
+import { domainInfo } from '../../../src/libxl/domain/domains.js';
 import { fakeHost, uuidBytes, type FakeHost } from './fakes.js';
 
 const UUID5 = '50515253-5455-5657-5859-5a5b5c5d5e5f';

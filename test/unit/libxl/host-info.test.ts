@@ -4,11 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { asCString, readConsoleRing, type ConsoleXc } from '../../../src/libxl/console-ring.js';
+import { asCString, readConsoleRing, type ConsoleXc } from '../../../src/libxl/domain/console-ring.js';
 import {
   armSveVectorLength, getPciTopology, getPhysInfo, getSchedulerName, listPciDevices, memoryMiB, virtCaps,
   type HostPhysInfo,
-} from '../../../src/libxl/host-info.js';
+} from '../../../src/libxl/host/host-info.js';
 import { PrivcmdError } from '../../../src/privcmd/errors.js';
 import type { PhysInfo } from '../../../src/privcmd/info.js';
 import { XenCtrl } from '../../../src/privcmd/xenctrl.js';

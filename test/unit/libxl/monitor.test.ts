@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { genStruct, domain_config, renderJson } from '../../../src/config-parser/index.js';
-import { dryRunCreate } from '../../../src/libxl/create-dry-run.js';
-import { DirRegistry, decodeConfig, encodeConfig, ensureMonitor, listenOnce } from '../../../src/libxl/monitor.js';
+import { dryRunCreate } from '../../../src/libxl/domain/create-dry-run.js';
+import { DirRegistry, decodeConfig, encodeConfig, ensureMonitor, listenOnce } from '../../../src/libxl/domain/monitor.js';
 import { parseEscape } from '../../../src/cli/commands/console.js';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'config');

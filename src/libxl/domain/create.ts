@@ -12,30 +12,30 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../config-parser/index.js';
+import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../../config-parser/index.js';
 import {
   buildHvm, buildPv, buildPvh, BuildStepError, HVM_BELOW_4G_MMIO_START, parseElf32, PVH_DSDT_FLAVOURS, KernelFormatError,
   LayoutError, UnpackError, loadKernelElf, pvParams, pvhImage, type KernelElf,
-} from '../domain-builder/index.js';
-import { runHotplug } from '../device-hotplug/index.js';
-import { BuildCalls } from '../privcmd/build-calls.js';
-import { CDF, CREATEDOMAIN_X86, HVM_BUILD_PARAM, X86_EMU } from '../privcmd/build-abi.js';
-import { PrivcmdError } from '../privcmd/errors.js';
-import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
-import type { LibxlContext } from './context.js';
+} from '../../domain-builder/index.js';
+import { runHotplug } from '../../device-hotplug/index.js';
+import { BuildCalls } from '../../privcmd/build-calls.js';
+import { CDF, CREATEDOMAIN_X86, HVM_BUILD_PARAM, X86_EMU } from '../../privcmd/build-abi.js';
+import { PrivcmdError } from '../../privcmd/errors.js';
+import type { XenStore, XenStoreOps } from '../../xenstore-client/client.js';
+import type { LibxlContext } from '../context.js';
 import { destroyDomain } from './destroy.js';
 import { unpauseDomain } from './domain-control.js';
-import { deviceModelArgs, hvmVideoMemKb } from './device-model-args.js';
-import { spawnDeviceModel } from './device-model.js';
+import { deviceModelArgs, hvmVideoMemKb } from '../device-model/device-model-args.js';
+import { spawnDeviceModel } from '../device-model/device-model.js';
 import {
   HOTPLUG_TIMEOUT, connectDevice, pvProtocol, refuseQemuBackend, settleDisk, settleNic, vkbSpec, writeDeviceNodes, writeDiskProtocol,
   type DeviceSpec,
-} from './devices.js';
+} from '../devices/devices.js';
 import { nameToDomid } from './domains.js';
-import { XlError } from './errors.js';
-import { XEN_RUN_DIR, userdataPath } from './paths.js';
+import { XlError } from '../errors.js';
+import { XEN_RUN_DIR, userdataPath } from '../paths.js';
 import { storeUserdata } from './saved-config.js';
-import { xsRm } from './xs-util.js';
+import { xsRm } from '../xs-util.js';
 
 /** libxl_internal.h: extra KiB above the target Xen lets a guest have. */
 const LIBXL_MAXMEM_CONSTANT = 1024;

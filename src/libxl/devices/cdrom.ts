@@ -10,21 +10,21 @@
 // Failures are LibxlErrors whose message holds the lines libxl logs for
 // them, one per line ("" when libxl logs nothing), and whose rc is libxl's.
 import { constants as fsConstants, closeSync, openSync, statSync } from 'node:fs';
-import { atoi } from '../config-parser/cnum.js';
-import { device_disk, genStruct, type JNode, type XenVersion } from '../config-parser/index.js';
-import type { DeviceDisk } from '../config-parser/model/idl.js';
-import { diskDevNumberOf } from '../config-parser/spec/vdev.js';
-import type { LibxlContext } from './context.js';
+import { atoi } from '../../config-parser/cnum.js';
+import { device_disk, genStruct, type JNode, type XenVersion } from '../../config-parser/index.js';
+import type { DeviceDisk } from '../../config-parser/model/idl.js';
+import { diskDevNumberOf } from '../../config-parser/spec/vdev.js';
+import type { LibxlContext } from '../context.js';
 import { diskList, type XsDisk } from './device-info.js';
-import { getField, type JMap } from './domain-config.js';
-import { LIBXL_ERROR, domainInfo } from './domains.js';
-import { XEN_RUN_DIR, userdataPath } from './paths.js';
-import { QmpSession, type QmpSessionOptions } from './qmp-session.js';
-import { deviceList, readSavedConfig, setDeviceList, writeSavedConfig } from './saved-config.js';
-import { dmVersionRunning } from './shutdown.js';
-import { errnoCode, strerror } from './strerror.js';
-import { LibxlError, domainType, xsRead } from './xs-util.js';
-import { domainLogPrefix } from './errors.js';
+import { getField, type JMap } from '../domain/domain-config.js';
+import { LIBXL_ERROR, domainInfo } from '../domain/domains.js';
+import { XEN_RUN_DIR, userdataPath } from '../paths.js';
+import { QmpSession, type QmpSessionOptions } from '../device-model/qmp-session.js';
+import { deviceList, readSavedConfig, setDeviceList, writeSavedConfig } from '../domain/saved-config.js';
+import { dmVersionRunning } from '../domain/shutdown.js';
+import { errnoCode, strerror } from '../strerror.js';
+import { LibxlError, domainType, xsRead } from '../xs-util.js';
+import { domainLogPrefix } from '../errors.js';
 
 /** libxl_error values used here. */
 const ERR = { FAIL: LIBXL_ERROR.FAIL, INVAL: LIBXL_ERROR.INVAL, TIMEDOUT: -9, JSON_CONFIG_EMPTY: -16 } as const;

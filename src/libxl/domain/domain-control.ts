@@ -1,9 +1,9 @@
 // libxl_domain_pause / _unpause / _rename.
-import { PrivcmdError, errnoMessage } from '../privcmd/errors.js';
-import type { LibxlContext } from './context.js';
+import { PrivcmdError, errnoMessage } from '../../privcmd/errors.js';
+import type { LibxlContext } from '../context.js';
 import { LIBXL_ERROR, domainInfo, nameToDomid } from './domains.js';
-import { qmpExecute } from './qmp.js';
-import { LibxlError, domainType, xsRead } from './xs-util.js';
+import { qmpExecute } from '../device-model/qmp.js';
+import { LibxlError, domainType, xsRead } from '../xs-util.js';
 
 function hypercallFailed(domid: number, what: string, e: unknown): LibxlError {
   const why = e instanceof PrivcmdError ? errnoMessage(e.code) : e instanceof Error ? e.message : String(e);

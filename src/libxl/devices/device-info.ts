@@ -10,11 +10,11 @@
 // backend path) so do we, the same way: a bad entry makes the whole list
 // empty, a failed getinfo leaves that device out. libxl's error log lines go
 // to `opts.log`.
-import { atoi, scanfInt, strtol, strtoul } from '../config-parser/cnum.js';
-import { diskDevNumberOf } from '../config-parser/spec/vdev.js';
-import type { XenStoreOps } from '../xenstore-client/client.js';
-import { XenStoreError } from '../xenstore-client/errors.js';
-import type { LibxlContext } from './context.js';
+import { atoi, scanfInt, strtol, strtoul } from '../../config-parser/cnum.js';
+import { diskDevNumberOf } from '../../config-parser/spec/vdev.js';
+import type { XenStoreOps } from '../../xenstore-client/client.js';
+import { XenStoreError } from '../../xenstore-client/errors.js';
+import type { LibxlContext } from '../context.js';
 
 export interface DeviceInfoOptions {
   /** libxl's LOG(ERROR, ...) lines, without any prefix. */

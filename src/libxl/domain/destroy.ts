@@ -10,13 +10,13 @@ import { promises as fsp } from 'node:fs';
 import {
   HOTPLUG_TIMEOUT_MS, hostOs, hotplugRuns, runHotplug, usesHotplugScript,
   type HotplugDevice, type HotplugOutcome, type HotplugRun,
-} from '../device-hotplug/index.js';
-import { PrivcmdError, errnoMessage } from '../privcmd/errors.js';
-import type { XenStore } from '../xenstore-client/client.js';
-import type { LibxlContext } from './context.js';
+} from '../../device-hotplug/index.js';
+import { PrivcmdError, errnoMessage } from '../../privcmd/errors.js';
+import type { XenStore } from '../../xenstore-client/client.js';
+import type { LibxlContext } from '../context.js';
 import { LIBXL_ERROR, domainInfo } from './domains.js';
-import { XEN_LIB_DIR, XEN_RUN_DIR } from './paths.js';
-import { LibxlError, domainType, watchUntil, xsDirectory, xsPathCleanup, xsRead, xsRm } from './xs-util.js';
+import { XEN_LIB_DIR, XEN_RUN_DIR } from '../paths.js';
+import { LibxlError, domainType, watchUntil, xsDirectory, xsPathCleanup, xsRead, xsRm } from '../xs-util.js';
 
 /** Seconds, from libxl_internal.h. */
 const DESTROY_TIMEOUT = 10;
@@ -34,7 +34,7 @@ const QEMU_BACKENDS = new Set(['qdisk', 'vfb', 'qusb', '9pfs', 'vkbd']);
 const XenbusStateClosing = 5;
 const XenbusStateClosed = 6;
 
-export type { HotplugRun } from '../device-hotplug/index.js';
+export type { HotplugRun } from '../../device-hotplug/index.js';
 
 export interface DestroyOptions {
   libDir?: string;

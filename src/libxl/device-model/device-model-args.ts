@@ -14,11 +14,11 @@
 // around the spawn (xenstore nodes, the chroot directory, the log file, the
 // QMP conversation afterwards; see DmArgs.vncPassword).
 
-import { diskDevNumber, type DomainConfig, type XenVersion } from '../config-parser/index.js';
-import type { HotplugOs } from '../device-hotplug/conventions.js';
-import { randomMac } from './devices.js';
-import { XlError } from './errors.js';
-import { XEN_RUN_DIR } from './paths.js';
+import { diskDevNumber, type DomainConfig, type XenVersion } from '../../config-parser/index.js';
+import type { HotplugOs } from '../../device-hotplug/conventions.js';
+import { randomMac } from '../devices/devices.js';
+import { XlError } from '../errors.js';
+import { XEN_RUN_DIR } from '../paths.js';
 
 /** QEMU_XEN_PATH of Debian's xen-utils-4.17 and -4.20 (the qemu-system-xen package ships it). */
 export const DEBIAN_QEMU_XEN_PATH = '/usr/libexec/xen-qemu-system-i386';

@@ -1,7 +1,7 @@
 // Entry of the shared domain monitor (bundled to dist/monitor.js; started
 // by xl create through ensureMonitor). Logs go to its stdout, which the
 // starter points at MONITOR_LOG.
-import { openContext } from './context.js';
+import { openContext } from '../context.js';
 import { DirRegistry, MONITOR_SOCKET, Monitor, ensureMonitor, listenOnce } from './monitor.js';
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);

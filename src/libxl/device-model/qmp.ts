@@ -2,9 +2,9 @@
 // connect to its control socket, negotiate capabilities, run commands.
 // libxl's socket is <run dir>/qmp-libxl-<domid> (libxl_qmp.c).
 import * as net from 'node:net';
-import { LibxlError } from './xs-util.js';
-import { LIBXL_ERROR } from './domains.js';
-import { XEN_RUN_DIR } from './paths.js';
+import { LibxlError } from '../xs-util.js';
+import { LIBXL_ERROR } from '../domain/domains.js';
+import { XEN_RUN_DIR } from '../paths.js';
 
 export const qmpSocketPath = (domid: number, runDir = XEN_RUN_DIR): string => `${runDir}/qmp-libxl-${domid}`;
 

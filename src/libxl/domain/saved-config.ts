@@ -4,7 +4,7 @@
 // stores it (yajl beautified, NUL-terminated, a temporary file renamed over).
 
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { domain_config, renderJson, type JNode } from '../config-parser/index.js';
+import { domain_config, renderJson, type JNode } from '../../config-parser/index.js';
 import { getField, parseJNode, setField, type JMap } from './domain-config.js';
 
 export async function readSavedConfig(path: string): Promise<JMap> {

@@ -6,8 +6,8 @@ import {
   applyGlobalAffinityMasks, buildDomainConfig, checkUnknownKeys, ConfigError, Reporter, domain_config, formatDiagnostic, genStruct, parseWithOverrides, readConfigFile,
   relabelDiagnostic, renderJson,
   type BuildOptions, type Diagnostic, type DomainConfig, type XenVersion,
-} from '../config-parser/index.js';
-import type { XenCtrl } from '../privcmd/xenctrl.js';
+} from '../../config-parser/index.js';
+import type { XenCtrl } from '../../privcmd/xenctrl.js';
 
 export interface DryRunOptions extends BuildOptions {
   /** Which C xl to match; default 4.17. */

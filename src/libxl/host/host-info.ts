@@ -4,11 +4,11 @@
 // become MiB the way xl does it (integer division by 1 MiB / pagesize).
 import { opendirSync } from 'node:fs';
 import { hostname, machine, release, version } from 'node:os';
-import { SCHEDULERS, HYPERCALL, XEN_INVALID_ID } from '../privcmd/abi.js';
-import { withBuffers } from '../privcmd/buffers.js';
-import type { PhysInfo, VersionInfo } from '../privcmd/info.js';
-import { decode, defineStruct, encode } from '../privcmd/layout.js';
-import type { CpuTopology, NumaNode, XenCtrl } from '../privcmd/xenctrl.js';
+import { SCHEDULERS, HYPERCALL, XEN_INVALID_ID } from '../../privcmd/abi.js';
+import { withBuffers } from '../../privcmd/buffers.js';
+import type { PhysInfo, VersionInfo } from '../../privcmd/info.js';
+import { decode, defineStruct, encode } from '../../privcmd/layout.js';
+import type { CpuTopology, NumaNode, XenCtrl } from '../../privcmd/xenctrl.js';
 
 /** The XenCtrl calls made here; tests pass fakes. */
 export type HostXc = Pick<

@@ -2,10 +2,10 @@
 // (libxl__xcinfo2xlinfo), names from xenstore (libxl_domid_to_name), and the
 // qualifier rules xl's find_domain() relies on
 // (libxl_domain_qualifier_to_domid, libxl_name_to_domid).
-import type { DomainInfo } from '../privcmd/info.js';
-import { XenStoreError } from '../xenstore-client/errors.js';
-import type { LibxlContext } from './context.js';
-import { XlError } from './errors.js';
+import type { DomainInfo } from '../../privcmd/info.js';
+import { XenStoreError } from '../../xenstore-client/errors.js';
+import type { LibxlContext } from '../context.js';
+import { XlError } from '../errors.js';
 
 /** libxl_error values we report (libxl_types.idl). */
 export const LIBXL_ERROR = {

@@ -6,15 +6,15 @@
 // yajl's layout. We work on the JSON tree itself, so every field libxl
 // stored comes back unchanged.
 import { promises as fsp } from 'node:fs';
-import { MEMKB_DEFAULT, NIL_UUID, type Field, type KeyedUnionType, type StructType } from '../config-parser/model/dsl.js';
-import { device_disk, domain_build_info, domain_create_info } from '../config-parser/model/idl.js';
-import { renderJson, type JNode } from '../config-parser/model/json.js';
-import type { LibxlContext } from './context.js';
-import { XEN_LIB_DIR, userdataPath } from './paths.js';
+import { MEMKB_DEFAULT, NIL_UUID, type Field, type KeyedUnionType, type StructType } from '../../config-parser/model/dsl.js';
+import { device_disk, domain_build_info, domain_create_info } from '../../config-parser/model/idl.js';
+import { renderJson, type JNode } from '../../config-parser/model/json.js';
+import type { LibxlContext } from '../context.js';
+import { XEN_LIB_DIR, userdataPath } from '../paths.js';
 import type { Dominfo } from './domains.js';
-import { SCHEDULERS } from '../privcmd/abi.js';
-import { qmpExecute } from './qmp.js';
-import { xsDirectory, xsRead } from './xs-util.js';
+import { SCHEDULERS } from '../../privcmd/abi.js';
+import { qmpExecute } from '../device-model/qmp.js';
+import { xsDirectory, xsRead } from '../xs-util.js';
 
 // ---- JSON text <-> JNode, keeping key order and number text ------------------
 

@@ -6,9 +6,9 @@
 // destroyed: its tty node disappears).
 import { constants, openSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
-import type { LibxlContext } from './context.js';
+import type { LibxlContext } from '../context.js';
 import { LIBXL_ERROR } from './domains.js';
-import { LibxlError, domainType, watchUntil, xsRead } from './xs-util.js';
+import { LibxlError, domainType, watchUntil, xsRead } from '../xs-util.js';
 
 export type ConsoleType = 'pv' | 'serial' | 'vuart';
 

@@ -8,11 +8,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import type { DomainConfig, XenVersion } from '../config-parser/index.js';
-import type { XenStore } from '../xenstore-client/client.js';
+import type { DomainConfig, XenVersion } from '../../config-parser/index.js';
+import type { XenStore } from '../../xenstore-client/client.js';
 import { deviceModelArgs } from './device-model-args.js';
 import { qmpExecute } from './qmp.js';
-import { watchUntil } from './xs-util.js';
+import { watchUntil } from '../xs-util.js';
 
 export const XEN_LOG_DIR = '/var/log/xen';
 /** LIBXL_DEVICE_MODEL_START_TIMEOUT, in seconds. */

@@ -4,15 +4,15 @@
 // `xl trigger` sends), and waiting for domains to shut down or die
 // (libxl_evenable_domain_death: a watch on @releaseDomain, then a look at
 // each domain's info).
-import { HVM_PARAM, type SENDTRIGGER } from '../privcmd/abi.js';
-import { BuildCalls } from '../privcmd/build-calls.js';
-import { PrivcmdError, errnoMessage } from '../privcmd/errors.js';
-import type { LibxlContext } from './context.js';
+import { HVM_PARAM, type SENDTRIGGER } from '../../privcmd/abi.js';
+import { BuildCalls } from '../../privcmd/build-calls.js';
+import { PrivcmdError, errnoMessage } from '../../privcmd/errors.js';
+import type { LibxlContext } from '../context.js';
 import { LIBXL_ERROR, domainInfo, type Dominfo } from './domains.js';
-import { QmpSession, type QmpSessionOptions } from './qmp-session.js';
-import { strerror } from './strerror.js';
-import { LibxlError, domainType, watchUntil, xsRead } from './xs-util.js';
-import { domainLogPrefix } from './errors.js';
+import { QmpSession, type QmpSessionOptions } from '../device-model/qmp-session.js';
+import { strerror } from '../strerror.js';
+import { LibxlError, domainType, watchUntil, xsRead } from '../xs-util.js';
+import { domainLogPrefix } from '../errors.js';
 
 /** libxl_error values used here (libxl_types.idl). */
 export const SHUTDOWN_ERROR = { GUEST_TIMEDOUT: -8, TIMEDOUT: -9, NOPARAVIRT: -10 } as const;

@@ -2,7 +2,7 @@
 // libxl_xen_console_read_* do for `xl dmesg`: incremental readconsole
 // sysctls from index 0 until one returns nothing, optionally clearing what
 // was read. Bytes are kept as Xen wrote them.
-import type { ConsoleChunk, XenCtrl } from '../privcmd/xenctrl.js';
+import type { ConsoleChunk, XenCtrl } from '../../privcmd/xenctrl.js';
 
 export type ConsoleXc = Pick<XenCtrl, 'readConsole'>;
 

@@ -9,18 +9,18 @@
 
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { device_disk, device_nic, genStruct, type JNode, type XenVersion } from '../config-parser/index.js';
-import { diskDevNumberOf } from '../config-parser/spec/vdev.js';
-import { hostOs, hotplugFailure, hotplugRuns, runHotplug, type HotplugOs, type HotplugOutcome, type HotplugRun } from '../device-hotplug/index.js';
-import type { XenStore, XenStoreOps } from '../xenstore-client/client.js';
-import type { LibxlContext } from './context.js';
-import { parseBackendPath, removeDevice } from './destroy.js';
-import { domainInfo } from './domains.js';
-import { XlError } from './errors.js';
-import { getField } from './domain-config.js';
-import { userdataPath } from './paths.js';
-import { deviceList, readSavedConfig, setDeviceList, writeSavedConfig } from './saved-config.js';
-import { domainType, watchUntil, xsDirectory, xsRead, xsRm } from './xs-util.js';
+import { device_disk, device_nic, genStruct, type JNode, type XenVersion } from '../../config-parser/index.js';
+import { diskDevNumberOf } from '../../config-parser/spec/vdev.js';
+import { hostOs, hotplugFailure, hotplugRuns, runHotplug, type HotplugOs, type HotplugOutcome, type HotplugRun } from '../../device-hotplug/index.js';
+import type { XenStore, XenStoreOps } from '../../xenstore-client/client.js';
+import type { LibxlContext } from '../context.js';
+import { parseBackendPath, removeDevice } from '../domain/destroy.js';
+import { domainInfo } from '../domain/domains.js';
+import { XlError } from '../errors.js';
+import { getField } from '../domain/domain-config.js';
+import { userdataPath } from '../paths.js';
+import { deviceList, readSavedConfig, setDeviceList, writeSavedConfig } from '../domain/saved-config.js';
+import { domainType, watchUntil, xsDirectory, xsRead, xsRm } from '../xs-util.js';
 
 /** Seconds, libxl_internal.h: LIBXL_INIT_TIMEOUT and LIBXL_HOTPLUG_TIMEOUT. */
 export const INIT_TIMEOUT = 10;

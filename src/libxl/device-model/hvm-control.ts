@@ -11,13 +11,13 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { atoi } from '../config-parser/cnum.js';
-import type { LibxlContext } from './context.js';
-import { LIBXL_ERROR } from './domains.js';
+import { atoi } from '../../config-parser/cnum.js';
+import type { LibxlContext } from '../context.js';
+import { LIBXL_ERROR } from '../domain/domains.js';
 import { QmpSession, QMP_ERROR, type QmpSessionOptions } from './qmp-session.js';
-import { errnoCode, strerror } from './strerror.js';
-import { LibxlError, xsRead } from './xs-util.js';
-import { domainLogPrefix } from './errors.js';
+import { errnoCode, strerror } from '../strerror.js';
+import { LibxlError, xsRead } from '../xs-util.js';
+import { domainLogPrefix } from '../errors.js';
 
 const fail = (message: string, rc: number): LibxlError => new LibxlError(message, rc);
 

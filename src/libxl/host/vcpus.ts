@@ -1,7 +1,7 @@
 // libxl_list_vcpu: every vcpu 0..max_vcpu_id of a domain with its state,
 // time and hard/soft affinity, plus the cpumap width xl prints them over.
-import type { VcpuInfo } from '../privcmd/info.js';
-import type { VcpuAffinity, XenCtrl } from '../privcmd/xenctrl.js';
+import type { VcpuInfo } from '../../privcmd/info.js';
+import type { VcpuAffinity, XenCtrl } from '../../privcmd/xenctrl.js';
 
 export type VcpuXc = Pick<XenCtrl, 'listVcpus' | 'maxCpus'>;
 

@@ -10,7 +10,7 @@
 // wallclock (shared_info wc_sec) was not used: it counts from the
 // hypervisor's boot, seconds before dom0's, so it would disagree with C.
 import { uptime as osUptime } from 'node:os';
-import type { LibxlContext } from './context.js';
+import type { LibxlContext } from '../context.js';
 import { xsReadOrNull } from './domains.js';
 
 export interface VmRef { domid: number; uuid: string }

@@ -8,12 +8,12 @@
 //
 // qmp.ts's qmpExecute is the fire-and-forget variant the other commands use.
 import * as net from 'node:net';
-import { sendWithFd as defaultSendWithFd, type SendWithFd } from '../privcmd/fd-passing.js';
-import { LIBXL_ERROR } from './domains.js';
+import { sendWithFd as defaultSendWithFd, type SendWithFd } from '../../privcmd/fd-passing.js';
+import { LIBXL_ERROR } from '../domain/domains.js';
 import { qmpSocketPath } from './qmp.js';
-import { errnoCode, strerror } from './strerror.js';
-import { LibxlError } from './xs-util.js';
-import { domainLogPrefix } from './errors.js';
+import { errnoCode, strerror } from '../strerror.js';
+import { LibxlError } from '../xs-util.js';
+import { domainLogPrefix } from '../errors.js';
 
 /** libxl_error values of the QMP layer (libxl_types.idl). */
 export const QMP_ERROR = {
