@@ -104,7 +104,7 @@ export function renderXlMan(): string {
     ['XL_TRACE=1', 'xl create prints each step, from loading its code to the unpause, with the milliseconds since the process started.'],
     ['XL_MONITOR_ENTRY', 'The domain monitor bundle that xl create starts; bin/xl sets it to dist/monitor.js of its own build.'],
     ['XL_DEVICE_MODEL_TIMEOUT=<seconds>', 'How long xl create waits for an HVM guest\'s QEMU to start (default 60, as libxl).'],
-    ['XL_TEST_FAIL_AT=<step>', 'For lab tests of xl create\'s rollback: make the named step fail.'],
+    ['XL_TEST_FAIL_AT=<step>', 'For lab tests of xl create\'s rollback: make the named step fail; vanish:<step> destroys the domain in Xen there first, as another xl destroy would.'],
     ['XL_TEST_XS_REFUSE=<regex>', 'For lab tests of xl create\'s rollback: have xenstored refuse writes to paths matching the regular expression.'],
     ['XL_TEST_ROLLBACK_LEAK=<path>', 'For lab tests of the leak checks: leave this xenstore path (%d: the domid) behind after a rollback.'],
   ]);

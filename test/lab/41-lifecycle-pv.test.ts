@@ -271,6 +271,15 @@ describe(`a failed xl create leaves nothing behind (Xen ${XEN})`, () => {
     await onlyDom0();
   }, 600_000);
 
+  it('a domain destroyed under the create (as by another xl): the rollback still frees its disk and nic', async () => {
+    const r = await dom0(['env', 'XL_TEST_FAIL_AT=vanish:saving domain configuration', XL, 'create', '-q', '/lab/guests/pv.cfg',
+      `name="${FAIL}"`, ...TINY, 'disk=["file:/lab/guests/disk.img,xvda,w"]', 'vif=["bridge=xenbr0"]'], 300);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe(
+      `xl create: saving domain configuration for domain '${FAIL}': domain destroyed under the create (injected for testing)`);
+    await onlyDom0();
+  }, 300_000);
+
   it('xenstored refusing a write (ENOENT: a transaction it does not know) is rolled back', async () => {
     const r = await dom0(['env', 'XL_TEST_XS_REFUSE=/memory/target$', XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, ...TINY], 300);
     expect(r.code).toBe(1);

@@ -23,7 +23,7 @@ import { CDF, CREATEDOMAIN_X86, HVM_BUILD_PARAM, X86_EMU } from '../../privcmd/b
 import { PrivcmdError } from '../../privcmd/errors.js';
 import type { XenStore, XenStoreOps } from '../../xenstore-client/client.js';
 import type { LibxlContext } from '../context.js';
-import { destroyDomain } from './destroy.js';
+import { destroyDomain, destroyRemains } from './destroy.js';
 import { unpauseDomain } from './domain-control.js';
 import { deviceModelArgs, hvmVideoMemKb } from '../device-model/device-model-args.js';
 import { spawnDeviceModel } from '../device-model/device-model.js';
@@ -63,7 +63,7 @@ export interface CreateOptions {
   trace?: (step: string) => void;
   /** Warnings that do not stop the create (failed cleanup). */
   warn?: (message: string) => void;
-  /** Fail at this step, or build sub-step (tests of the rollback). */
+  /** Fail at this step, or build sub-step; "vanish:<step>" destroys the domain there first (tests of the rollback). */
   failAt?: string;
   /** Make xenstored refuse our writes to paths matching this (tests of the rollback). */
   xsRefuse?: RegExp;
@@ -497,6 +497,11 @@ async function at<T>(run: CreateRun, step: string, fn: () => T | Promise<T>): Pr
   run.current = step;
   run.opts.trace?.(step);
   if (run.opts.failAt === step) throw new Error('failure injected for testing');
+  if (run.opts.failAt === `vanish:${step}` && run.domid !== null) {
+    // As another xl's destroy would: Xen loses the domain, its nodes and backends stay for our rollback.
+    run.xc.destroyDomain(run.domid);
+    throw new Error('domain destroyed under the create (injected for testing)');
+  }
   return fn();
 }
 
@@ -921,9 +926,8 @@ async function rollback(ctx: LibxlContext, domid: number, warn?: (m: string) => 
     warn?.(`domain ${domid} could not be destroyed: ${errText(e)}`);
   }
   try {
-    const xs = await ctx.xs();
-    for (const p of [`/local/domain/${domid}`, `/libxl/${domid}`, `/local/domain/0/backend/console/${domid}`]) await xsRm(xs, p);
+    await destroyRemains(ctx, domid, { warn, timeoutScale, runHotplug: (run, timeoutMs) => runHotplug(run, { timeoutMs }) });
   } catch (e) {
-    warn?.(`removing xenstore nodes of domain ${domid}: ${errText(e)}`);
+    warn?.(`removing what is left of domain ${domid}: ${errText(e)}`);
   }
 }

@@ -173,6 +173,13 @@ class Destroyer {
     }
   }
 
+  /** What a domain Xen no longer has left behind: its device model, devices (scripts run), nodes and files. */
+  async destroyRemains(domid: number): Promise<void> {
+    if (await this.dmActive(domid)) await this.destroyDeviceModel(domid);
+    await this.destroyDevices(domid);
+    await this.removeTraces(domid);
+  }
+
   /** libxl__dm_active. */
   async dmActive(domid: number): Promise<boolean> {
     const img = `/local/domain/${domid}/image`;
@@ -259,13 +266,16 @@ class Destroyer {
     const statePath = `${p.backend}/state`;
     let runScripts = false;
     try {
+      // A domain Xen no longer has (destroyed under a create's feet) still has backends to close.
       const info = await domainInfo(this.ctx, d.domid, { names: false });
-      if (!info) throw new LibxlError(`unable to get info for domain ${d.domid}`, LIBXL_ERROR.FAIL);
-      if (QEMU_BACKENDS.has(d.backendKind) && (info.paused || info.dying || info.shutdown)) {
+      if (QEMU_BACKENDS.has(d.backendKind) && (!info || info.paused || info.dying || info.shutdown)) {
         // libxl's QEMU bodge: give QEMU a moment, then close the backend ourselves.
         await sleep(this.ms(QEMU_BODGE_TIMEOUT));
-        const s = await xsRead(this.xs, statePath);
-        if (s !== null && Number.parseInt(s, 10) !== XenbusStateClosed) await this.xs.write(statePath, String(XenbusStateClosed));
+        // In a transaction: a concurrent destroy may have removed the backend, and a bare write would bring it back.
+        await this.xs.withTransaction(async (tx) => {
+          const s = await xsRead(tx, statePath);
+          if (s !== null && Number.parseInt(s, 10) !== XenbusStateClosed) await tx.write(statePath, String(XenbusStateClosed));
+        });
         runScripts = true;
       } else {
         const present = await this.xs.withTransaction(async (tx) => {
@@ -277,9 +287,11 @@ class Destroyer {
           return true;
         });
         if (present) {
-          const r = await waitState(this.xs, statePath, XenbusStateClosed, this.ms(DESTROY_TIMEOUT));
+          // A lost domain's backends seldom close (blkback just drops the device): a short wait, then the scripts.
+          const r = await waitState(this.xs, statePath, XenbusStateClosed, this.ms(info ? DESTROY_TIMEOUT : QEMU_BODGE_TIMEOUT));
           if (r === 'ok') runScripts = true;
           else if (!force && r === 'timeout') return await this.removeDevice(d, true);
+          else if (!info) runScripts = true; // the scripts still free what they set up (the loop device)
           else this.warn(`Domain ${d.domid}: unable to remove device with path ${p.backend}${r === 'timeout' ? ' (timed out)' : ''}`);
         }
       }
@@ -434,4 +446,13 @@ export async function removeDevice(
 export async function destroyDomain(ctx: LibxlContext, domid: number, opts: DestroyOptions = {}): Promise<void> {
   const d = new Destroyer(ctx, await ctx.xs(), opts);
   await d.destroy(domid);
+}
+
+/**
+ * The teardown of a domain Xen has already lost (someone destroyed a half-made domain): the device model, the
+ * devices with their scripts, and every node libxl would remove. Problems go to opts.warn.
+ */
+export async function destroyRemains(ctx: LibxlContext, domid: number, opts: DestroyOptions = {}): Promise<void> {
+  const d = new Destroyer(ctx, await ctx.xs(), opts);
+  await d.destroyRemains(domid);
 }

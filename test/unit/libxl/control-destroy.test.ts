@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HotplugOutcome } from '../../../src/device-hotplug/index.js';
-import { destroyDomain, parseBackendPath, type HotplugRun } from '../../../src/libxl/domain/destroy.js';
+import { destroyDomain, destroyRemains, parseBackendPath, type HotplugRun } from '../../../src/libxl/domain/destroy.js';
 import { pauseDomain, renameDomain, unpauseDomain } from '../../../src/libxl/domain/domain-control.js';
 import { LibxlError, xsPathCleanup } from '../../../src/libxl/xs-util.js';
 import { XenStore } from '../../../src/xenstore-client/client.js';
@@ -250,6 +250,26 @@ describe('destroy', () => {
     expect(kills).toEqual([[4242, 'SIGHUP']]);
     expect(fs.existsSync(path.join(tmp, 'qmp-libxl-5'))).toBe(false);
     expect(host.xsd.get('/local/domain/0/device-model/5/state')).toBeUndefined();
+  });
+
+  it('the remains of a domain Xen lost (destroyed mid-create): backends closed, scripts run, nodes gone', async () => {
+    host = await fakeHost([{ domid: 0, name: 'Domain-0' }]);
+    pvGuestTree(host);
+    host.xsd.put('/local/domain/0/backend/vkbd/5/0/state', '4');
+    host.xsd.put('/libxl/5/device/vkbd/0/backend', '/local/domain/0/backend/vkbd/5/0');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xl-destroy-'));
+    // No backend driver answers (blkback drops a lost domain's device without closing it): the scripts run anyway.
+    const runs: string[] = [];
+    const warnings: string[] = [];
+    await destroyRemains(host.ctx, 5, {
+      libDir: tmp, runDir: tmp, warn: (m) => warnings.push(m), timeoutScale: 0.02,
+      runHotplug: async (r) => (runs.push(`${r.script} ${r.args[0]}`), OK),
+    });
+    expect(warnings).toEqual([]);
+    expect(runs.sort()).toEqual(['/etc/xen/scripts/block remove', '/etc/xen/scripts/vif-bridge offline']);
+    expect([...host.xsd.tree.keys()].filter((p) => /\/5(\/|$)|vm\/5051/.test(p))).toEqual([]);
+    expect(host.xsd.get('/local/domain/0/backend/vif/9/0/state')).toBe('4');
+    expect(host.xen.destroyed).toEqual([]);
   });
 
   it('a domain that does not exist: ERROR_DOMAIN_NOTFOUND and no hypercall', async () => {
