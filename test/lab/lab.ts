@@ -249,8 +249,8 @@ export const diedBySignal = (r: Dom0Result) => r.timedOut || !!r.signal || (r.co
 
 /**
  * Record a retry for the runner's summary ("N retries") and say it in the log. Only the lab's own flakiness may be
- * retried (the C xl or a dom0 tool dying by a signal, the lab's state moving between two C xl runs); a death or a
- * difference of our xl never is.
+ * retried (the C xl or a dom0 tool dying by a signal, the lab's state moving between two C xl runs, a guest
+ * shutting down by itself under the emulated CPU); a death or a difference of our xl never is.
  */
 export function noteRetry(what: string, why: string): void {
   const file = process.env.XL_LAB_RETRY_LOG;
@@ -322,6 +322,20 @@ export function unpauseOnceAttached(name: string, ttyNode: string, deadlineSecon
   [ -n "$client" ] ||
     echo "${name}: no console client attached to \${tty:-/local/domain/$id/${ttyNode}} after ${deadlineSeconds} s" >&2
   ${xl} unpause ${name} ) &`;
+}
+
+/** Our monitor's log (/var/log/xen/xl-monitor.log) from its first line about one domid: how a guest ended, and what followed. */
+export async function monitorLines(domid: number | string): Promise<string> {
+  const first = `$0 ~ /(Domain|domain|domid) ${domid}( |:|$)/`;
+  return (await dom0sh(`awk 'f || ${first} { f = 1; print }' /var/log/xen/xl-monitor.log 2>/dev/null | tail -n 12; true`)).stdout.trim();
+}
+
+/**
+ * A guest that shut down by itself (the emulated CPU's flake: a triple fault reads as a reboot) leaves its monitor
+ * restarting or destroying it: wait until that is done, so that the cleanup does not race it. Returns the lines.
+ */
+export async function monitorSettled(domid: number | string, seconds = 90): Promise<string> {
+  return settle(seconds, () => monitorLines(domid), (l) => /Done\. Exiting now|restarted as domid|restarting domain .* failed|Domain has suspended/.test(l));
 }
 
 /** Report (not fail on) the known lab flake: dom0 processes segfaulting while PVH/HVM guests load the emulated CPU. */
