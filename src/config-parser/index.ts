@@ -5,7 +5,7 @@
  * libxlu's typed accessors (access.ts), the spec-string parsers for disk,
  * vdev numbers, vif, pci, rdm, cpus and cpuid (spec/), the domain-config
  * model kept as an IDL table transcribed from libxl_types.idl, with its
- * derived TS types, init values, zod schemas and `xl create -n` JSON
+ * derived TS types, init values, the IDL check and `xl create -n` JSON
  * (model/), the table of config keys that documents them and drives
  * unknown-key warnings (keys.ts, man.ts -> man/xl.cfg.5), and the port of
  * xl_parse.c that fills the model (build.ts, load.ts for file + overrides).
@@ -27,7 +27,7 @@ export * from './model/dsl.js';
 export * from './model/idl.js';
 export * from './model/init.js';
 export * from './model/json.js';
-export { schemaOf, domainConfigSchema, validateDomainConfig, type ModelIssue } from './model/schema.js';
+export { checkValue, validateDomainConfig, type ModelIssue } from './model/schema.js';
 export { applyGlobalAffinityMasks, buildDomainConfig, type BuildOptions, type BuildResult, type XlGlobals } from './build.js';
 export { KEYS, keysFor, lookupKey, nearestKey, checkUnknownKeys, type KeyDef, type KeyKind, type Section } from './keys.js';
 export {

@@ -1,6 +1,6 @@
 // A small IDL in the style of libxl's idl.py: types are plain data (kind,
 // fields, init values, the release a field appeared in). TypeScript types,
-// initial values, zod schemas and the `xl create -n` JSON are all derived
+// initial values, the config check and the `xl create -n` JSON are all derived
 // from these objects, so the table in idl.ts is the single source of truth.
 
 export const XEN_VERSIONS = ['4.17', '4.20'] as const;

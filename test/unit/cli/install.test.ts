@@ -35,7 +35,7 @@ describe('scripts/install.mjs', () => {
     expect(names).toContain('lzma-native');
     expect(names).toContain('node-gyp-build');
     if (process.platform === 'linux' || process.platform === 'freebsd') expect(names).toContain(`@koromix/koffi-${process.platform}-${process.arch}`);
-    for (const dev of ['vitest', 'esbuild', 'typescript', 'zod', 'commander']) expect(names).not.toContain(dev);
+    for (const dev of ['vitest', 'esbuild', 'typescript', 'commander']) expect(names).not.toContain(dev);
     expect(existsSync(join(home, 'dist', 'main.js'))).toBe(true);
     expect(existsSync(join(home, 'dist', 'meta.json'))).toBe(false);
   });

@@ -70,7 +70,7 @@ describe('gen_json field rules', () => {
   });
 });
 
-describe('zod schema from the IDL', () => {
+describe('the domain config checked against the IDL', () => {
   it('accepts what the builder makes and names the path of a bad value', async () => {
     const { validateDomainConfig } = await import('../../../src/config-parser/index.js');
     const r = build(PV + 'pci = [ "01:00.0" ]\n');
@@ -94,6 +94,19 @@ describe('zod schema from the IDL', () => {
       'c_info.type': expect.stringMatching(/^Invalid option: expected one of "invalid"\|"hvm"\|"pv"\|"pvh"/),
       'b_info': 'Unrecognized key: "no_such_field"',
     });
+  });
+  it('walks into keyed unions, device arrays and the 64-bit fields', async () => {
+    const { validateDomainConfig } = await import('../../../src/config-parser/index.js');
+    const r = build(PV + 'vif = [ "bridge=xenbr0" ]\n');
+    const b = r.config.b_info as unknown as { max_memkb: unknown; u: Record<string, Record<string, unknown>> };
+    b.max_memkb = 5;
+    b.u.pv.no_such = 1;
+    (r.config.nics[0] as { mac: number[] }).mac = [0, 0x16, 0x3e, 1, 2];
+    expect(validateDomainConfig(r.config)).toEqual([
+      { path: 'b_info.max_memkb', message: 'Invalid input: expected bigint, received number' },
+      { path: 'b_info.u.pv', message: 'Unrecognized key: "no_such"' },
+      { path: 'nics.0.mac', message: 'Too small: expected array to have >=6 items' },
+    ]);
   });
   it('enum values follow the version (tee "ffa" is 4.20 only)', async () => {
     const { validateDomainConfig } = await import('../../../src/config-parser/index.js');
