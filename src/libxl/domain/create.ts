@@ -63,7 +63,7 @@ export interface CreateOptions {
   trace?: (step: string) => void;
   /** Warnings that do not stop the create (failed cleanup). */
   warn?: (message: string) => void;
-  /** Fail at this step, or build sub-step; "vanish:<step>" destroys the domain there first (tests of the rollback). */
+  /** Fail at this step, or build sub-step; "vanish:<step>" (a step once the domain exists) destroys it there first (tests of the rollback). */
   failAt?: string;
   /** Make xenstored refuse our writes to paths matching this (tests of the rollback). */
   xsRefuse?: RegExp;

@@ -291,7 +291,7 @@ class Destroyer {
           const r = await waitState(this.xs, statePath, XenbusStateClosed, this.ms(info ? DESTROY_TIMEOUT : QEMU_BODGE_TIMEOUT));
           if (r === 'ok') runScripts = true;
           else if (!force && r === 'timeout') return await this.removeDevice(d, true);
-          else if (!info) runScripts = true; // the scripts still free what they set up (the loop device)
+          else if (!info && r === 'timeout') runScripts = true; // the scripts still free what they set up (the loop device)
           else this.warn(`Domain ${d.domid}: unable to remove device with path ${p.backend}${r === 'timeout' ? ' (timed out)' : ''}`);
         }
       }
@@ -373,16 +373,16 @@ class Destroyer {
     await xsRm(this.xs, dom).catch((e: unknown) => this.warn(`xs_rm failed for ${dom}: ${String(e)}`));
     await xsRm(this.xs, `/libxl/${domid}`).catch(() => undefined);
     await xsRm(this.xs, `${dom}/hvmloader`).catch(() => undefined);
-    await this.userdataDestroyAll(domid);
+    await this.userdataDestroyAll(domid, /^\/vm\/([0-9a-f-]{36})$/.exec(vm ?? '')?.[1]);
     await this.removeFile(`${this.libDir}/qemu-save.${domid}`);
     await this.removeFile(`${this.libDir}/qemu-resume.${domid}`);
   }
 
-  /** libxl__userdata_destroyall: userdata-?.<domid>.<uuid>.* except the lock. */
-  async userdataDestroyAll(domid: number): Promise<void> {
-    const info = await domainInfo(this.ctx, domid, { names: false });
-    if (!info) return;
-    const prefix = new RegExp(`^userdata-.\\.${domid}\\.${info.uuid}\\.`);
+  /** libxl__userdata_destroyall: userdata-?.<domid>.<uuid>.* except the lock; the uuid from /vm once Xen has lost the domain. */
+  async userdataDestroyAll(domid: number, vmUuid?: string): Promise<void> {
+    const uuid = (await domainInfo(this.ctx, domid, { names: false }))?.uuid ?? vmUuid;
+    if (!uuid) return;
+    const prefix = new RegExp(`^userdata-.\\.${domid}\\.${uuid}\\.`);
     let names: string[];
     try {
       names = await fsp.readdir(this.libDir);

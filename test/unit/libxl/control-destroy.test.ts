@@ -258,6 +258,7 @@ describe('destroy', () => {
     host.xsd.put('/local/domain/0/backend/vkbd/5/0/state', '4');
     host.xsd.put('/libxl/5/device/vkbd/0/backend', '/local/domain/0/backend/vkbd/5/0');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xl-destroy-'));
+    fs.writeFileSync(path.join(tmp, `userdata-d.5.${UUID5}.libxl-json`), '{}');
     // No backend driver answers (blkback drops a lost domain's device without closing it): the scripts run anyway.
     const runs: string[] = [];
     const warnings: string[] = [];
@@ -270,6 +271,7 @@ describe('destroy', () => {
     expect([...host.xsd.tree.keys()].filter((p) => /\/5(\/|$)|vm\/5051/.test(p))).toEqual([]);
     expect(host.xsd.get('/local/domain/0/backend/vif/9/0/state')).toBe('4');
     expect(host.xen.destroyed).toEqual([]);
+    expect(fs.readdirSync(tmp).filter((f) => f.startsWith('userdata-'))).toEqual([]);
   });
 
   it('a domain that does not exist: ERROR_DOMAIN_NOTFOUND and no hypercall', async () => {
