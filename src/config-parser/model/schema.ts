@@ -15,7 +15,7 @@ const issue = (out: Out, path: Path, message: string): void => { out.push({ path
 function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return typeof v;
 }
 
@@ -24,7 +24,7 @@ const expected = (out: Out, path: Path, what: string, v: unknown) =>
   issue(out, path, `Invalid input: expected ${what}, received ${typeName(v)}`);
 
 function checkInt(v: unknown, min: number, max: number, path: Path, out: Out): void {
-  if (typeof v !== 'number' || Number.isNaN(v)) return expected(out, path, 'number', v);
+  if (typeof v !== 'number' || !Number.isFinite(v)) return expected(out, path, 'number', v);
   if (!Number.isInteger(v)) return expected(out, path, 'int', v);
   if (v > max) issue(out, path, `Too big: expected number to be <=${max}`);
   else if (v < min) issue(out, path, `Too small: expected number to be >=${min}`);
@@ -40,25 +40,34 @@ function checkU64(v: unknown, path: Path, out: Out): void {
 function checkString(v: unknown, path: Path, out: Out, length?: number): void {
   if (typeof v !== 'string') return expected(out, path, 'string', v);
   if (length !== undefined && v.length !== length) {
-    issue(out, path, `Too ${v.length > length ? 'big' : 'small'}: expected string to have ${v.length > length ? '<=' : '>='}${length} characters`);
+    issue(out, path, `Too ${v.length > length ? 'big' : 'small'}: expected string to have exactly ${length} characters`);
   }
 }
 
-/** An array of exactly/any length whose items each pass `item`. */
+/** An array (of exactly `length` items when given) whose items, holes included, each pass `item`. */
 function checkArray(v: unknown, path: Path, out: Out, item: (x: unknown, p: Path) => void, length?: number): void {
   if (!Array.isArray(v)) return expected(out, path, 'array', v);
+  for (let i = 0; i < v.length; i++) item(v[i], [...path, i]);
   if (length !== undefined && v.length !== length) {
+    issue(out, path, `Too ${v.length > length ? 'big' : 'small'}: expected array to have exactly ${length} items`);
+  }
+}
+
+/** A fixed-size tuple: its length first, then each item. */
+function checkTuple(v: unknown, path: Path, out: Out, item: (x: unknown, p: Path) => void, length: number): void {
+  if (!Array.isArray(v)) return expected(out, path, 'tuple', v);
+  if (v.length !== length) {
     issue(out, path, `Too ${v.length > length ? 'big' : 'small'}: expected array to have ${v.length > length ? '<=' : '>='}${length} items`);
     return;
   }
-  v.forEach((x, i) => item(x, [...path, i]));
+  for (let i = 0; i < length; i++) item(v[i], [...path, i]);
 }
 
 /** An object with exactly these keys (absent ones are checked as undefined); extra keys are one issue. */
 function checkObject(v: unknown, path: Path, out: Out, fields: Record<string, (x: unknown, p: Path) => void>): void {
   if (!isRecord(v)) return expected(out, path, 'object', v);
   for (const [k, check] of Object.entries(fields)) check(v[k], [...path, k]);
-  unrecognized(v, (k) => k in fields, path, out);
+  unrecognized(v, (k) => Object.hasOwn(fields, k), path, out);
 }
 
 function unrecognized(v: Record<string, unknown>, known: (k: string) => boolean, path: Path, out: Out): void {
@@ -100,13 +109,13 @@ const BUILTINS: Record<BuiltinName, (v: unknown, path: Path, out: Out) => void> 
     bits: (b, bp) => checkArray(b, bp, o, (n, np) => nat(n, np, o)),
   }),
   string_list: nullable((x, p, o) => checkArray(x, p, o, (s, sp) => str(s, sp, o))),
-  key_value_list: nullable((x, p, o) => checkArray(x, p, o, (kv, kp) => checkArray(kv, kp, o, (e, ep) =>
+  key_value_list: nullable((x, p, o) => checkArray(x, p, o, (kv, kp) => checkTuple(kv, kp, o, (e, ep) =>
     (ep[ep.length - 1] === 0 ? str : nullable(str))(e, ep, o), 2))),
   cpuid_policy_list: nullable((x, p, o) => checkObject(x, p, o, {
     cpuid: (c, cp) => checkArray(c, cp, o, (leaf, lp) => checkObject(leaf, lp, o, {
       leaf: (v, vp) => u32(v, vp, o),
       subleaf: (v, vp) => nullable(u32)(v, vp, o),
-      regs: (v, vp) => checkArray(v, vp, o, (r, rp) => reg32(r, rp, o), 4),
+      regs: (v, vp) => checkTuple(v, vp, o, (r, rp) => reg32(r, rp, o), 4),
     })),
     msr: (m, mp) => checkArray(m, mp, o, (msr, sp) => checkObject(msr, sp, o, {
       index: (v, vp) => u32(v, vp, o),
@@ -149,7 +158,7 @@ function checkStruct(st: StructType<any>, v: unknown, version: XenVersion, path:
         else if (!isRecord(mv)) expected(out, [...at, name], 'object', mv);
         else unrecognized(mv, () => false, [...at, name], out);
       }
-      unrecognized(members, (k) => k in ku.variants, at, out);
+      unrecognized(members, (k) => Object.hasOwn(ku.variants, k), at, out);
     } else {
       known.add(f.name);
       // fields newer than `version` may be present (initialised) but unused

@@ -101,11 +101,13 @@ describe('the domain config checked against the IDL', () => {
     const b = r.config.b_info as unknown as { max_memkb: unknown; u: Record<string, Record<string, unknown>> };
     b.max_memkb = 5;
     b.u.pv.no_such = 1;
+    Object.defineProperty(b.u, 'constructor', { value: {}, enumerable: true });
     (r.config.nics[0] as { mac: number[] }).mac = [0, 0x16, 0x3e, 1, 2];
     expect(validateDomainConfig(r.config)).toEqual([
       { path: 'b_info.max_memkb', message: 'Invalid input: expected bigint, received number' },
       { path: 'b_info.u.pv', message: 'Unrecognized key: "no_such"' },
-      { path: 'nics.0.mac', message: 'Too small: expected array to have >=6 items' },
+      { path: 'b_info.u', message: 'Unrecognized key: "constructor"' },
+      { path: 'nics.0.mac', message: 'Too small: expected array to have exactly 6 items' },
     ]);
   });
   it('enum values follow the version (tee "ffa" is 4.20 only)', async () => {
