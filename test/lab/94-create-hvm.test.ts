@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   OUR_XL, XEN, destroyIfThere, dom0, dom0ok, dom0sh, domainTree, domidOf, guestConsole, leftovers, monitorLines, monitorSettled,
-  normaliseLoop, normaliseMac, NO_CLIENT, noteRetry, onPty, savedConfig, timed, unpauseOnceAttached, waitFor,
+  normaliseLoop, normaliseMac, NO_CLIENT, noteRetry, onPty, savedConfig, settle, timed, unpauseOnceAttached, waitFor,
 } from './lab.js';
 
 const OURS = 'hvm-ours';
@@ -59,7 +59,8 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
     const theirsId = String(await domidOf(THEIRS));
     const tree = async (name: string, id: string) => normalise(name, id)(await domainTree(name, BACKENDS));
     expect(await tree(OURS, oursId)).toBe(await tree(THEIRS, theirsId));
-    let [dmOurs, dmTheirs] = [await deviceModel(OURS), await deviceModel(THEIRS)];
+    let dmOurs = await deviceModel(OURS);
+    const dmTheirs = await deviceModel(THEIRS);
     expect(dmOurs.argv).toBe(dmTheirs.argv);
     expect(dmOurs.node).toBe(dmTheirs.node);
     expect(normalise(OURS, oursId)(await savedConfig(OURS))).toBe(normalise(THEIRS, theirsId)(await savedConfig(THEIRS)));
@@ -76,12 +77,17 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
     // Our `xl console -t serial` on a terminal, attached before the unpause: the guest's init writes to ttyS0 too.
     const serialBoot = () => onPty([{ expect: 'LAB-GUEST-XVDA' }, { send: '\x1d' }],
       [OUR_XL, 'console', '-t', 'serial', OURS], unpauseOnceAttached(OURS, 'serial/0/tty', 60));
+    // The monitor writes its line as the console closes: give it a moment.
+    const shutDown = (id: string) => new RegExp(`Domain ${id} has shut down, reason code`);
+    const endOf = async (id: string) => settle(10, () => monitorLines(id), (l) => shutDown(id).test(l));
     let pty = await serialBoot();
-    let ended = pty.stepsDone < 2 ? await monitorLines(oursId) : '';
-    if (/has shut down, reason code/.test(ended)) {
+    let ended = pty.stepsDone < 2 ? await endOf(oursId) : '';
+    if (shutDown(oursId).test(ended)) {
       // The guest ended by itself before its marker (the console closes with it): once, visibly, boot a new one.
-      noteRetry(`${OURS} serial boot`, `the guest shut down before its marker: ${ended.split('\n').find((l) => /shut down/.test(l))}`);
-      console.warn(`${OURS}: monitor: ${await monitorSettled(oursId)}\nconsole tail: ${pty.output.slice(-600)}`);
+      noteRetry(`${OURS} serial boot`, `the guest shut down before its marker: ${ended.split('\n').find((l) => shutDown(oursId).test(l))}`);
+      const settled = await monitorSettled(oursId);
+      console.warn(`${OURS}: monitor: ${settled}\nconsole tail: ${pty.output.slice(-600)}`);
+      expect(settled, 'the monitor done with the guest that shut down').toMatch(/Done\. Exiting now|restarted as domid|restarting domain .* failed/);
       await destroyIfThere(OURS);
       expect(await leftovers(BACKENDS), 'after the restarted guest was destroyed').toBe('');
       await dom0sh(`cp --sparse=always /lab/guests/disk-hvm.img /tmp/${OURS}.img; rm -f /var/log/xen/console/guest-${OURS}.log`);
@@ -90,7 +96,7 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
       oursId = String(await domidOf(OURS));
       dmOurs = await deviceModel(OURS);
       pty = await serialBoot();
-      ended = pty.stepsDone < 2 ? await monitorLines(oursId) : '';
+      ended = pty.stepsDone < 2 ? await endOf(oursId) : '';
     }
     expect(pty.stderr).not.toMatch(NO_CLIENT);
     expect(pty, `${pty.stderr}\nmonitor: ${ended}\nconsole tail: ${pty.output.slice(-600)}`).toMatchObject({ code: 0, stepsDone: 2 });

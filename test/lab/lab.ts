@@ -324,17 +324,21 @@ export function unpauseOnceAttached(name: string, ttyNode: string, deadlineSecon
   ${xl} unpause ${name} ) &`;
 }
 
-/** Our monitor's log (/var/log/xen/xl-monitor.log) from its first line about one domid: how a guest ended, and what followed. */
+/**
+ * Our monitor's log (/var/log/xen/xl-monitor.log) about one domid: from its last "has shut down" line (else its
+ * first line) on, other domains' lines included: how the guest ended, and what followed.
+ */
 export async function monitorLines(domid: number | string): Promise<string> {
-  const first = `$0 ~ /(Domain|domain|domid) ${domid}( |:|$)/`;
-  return (await dom0sh(`awk 'f || ${first} { f = 1; print }' /var/log/xen/xl-monitor.log 2>/dev/null | tail -n 12; true`)).stdout.trim();
+  const awk = `$0 ~ /Domain ${domid} has shut down/ { buf = "" }
+    f || $0 ~ /(Domain|domain|domid) ${domid}( |:|$)/ { f = 1; buf = buf $0 "\\n" } END { printf "%s", buf }`;
+  return (await dom0sh(`awk '${awk}' /var/log/xen/xl-monitor.log 2>/dev/null | tail -n 12; true`)).stdout.trim();
 }
 
 /**
  * A guest that shut down by itself (the emulated CPU's flake: a triple fault reads as a reboot) leaves its monitor
  * restarting or destroying it: wait until that is done, so that the cleanup does not race it. Returns the lines.
  */
-export async function monitorSettled(domid: number | string, seconds = 90): Promise<string> {
+export async function monitorSettled(domid: number | string, seconds = 400): Promise<string> {
   return settle(seconds, () => monitorLines(domid), (l) => /Done\. Exiting now|restarted as domid|restarting domain .* failed|Domain has suspended/.test(l));
 }
 
