@@ -75,8 +75,9 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
 
     expect(await dom0ok(['xl', 'list', OURS])).toMatch(new RegExp(`^${OURS}\\s+${oursId}\\s+\\d+\\s+1\\s+--p---`, 'm'));
     // Our `xl console -t serial` on a terminal, attached before the unpause: the guest's init writes to ttyS0 too.
+    // An HVM boot under TCG on a slow day took over 120 s to the marker: the marker's own 300 s, as below.
     const serialBoot = () => onPty([{ expect: 'LAB-GUEST-XVDA' }, { send: '\x1d' }],
-      [OUR_XL, 'console', '-t', 'serial', OURS], unpauseOnceAttached(OURS, 'serial/0/tty', 60));
+      [OUR_XL, 'console', '-t', 'serial', OURS], unpauseOnceAttached(OURS, 'serial/0/tty', 60), 300);
     // The monitor writes its line as the console closes: give it a moment.
     const shutDown = (id: string) => new RegExp(`Domain ${id} has shut down, reason code`);
     const endOf = async (id: string) => settle(10, () => monitorLines(id), (l) => shutDown(id).test(l));

@@ -233,13 +233,14 @@ let ptyRun: Promise<string> | null = null;
  * Run `argv` in dom0 on a fresh pty (programs/pty-run.ts), playing `script` (expect/send/sleep steps) at it, with
  * the shell commands `background` running alongside.
  */
-export async function onPty(script: object[], argv: string[], background = ''): Promise<PtyOutcome> {
+export async function onPty(script: object[], argv: string[], background = '', timeoutSeconds = 120): Promise<PtyOutcome> {
   ptyRun ??= bundleForDom0('test/lab/programs/pty-run.ts');
   const runner = await ptyRun;
   const file = `/tmp/lab-pty-${Date.now()}.json`;
   await dom0ok(['sh', '-c', `cat > ${file} <<'EOF'\n${JSON.stringify(script)}\nEOF`]);
   const quoted = shellWords(argv);
-  const r = await dom0sh(`node ${runner} ${file} -- ${quoted} > ${file}.out & ${background} wait; cat ${file}.out`, 400);
+  const r = await dom0sh(`XL_PTY_TIMEOUT=${timeoutSeconds} node ${runner} ${file} -- ${quoted} > ${file}.out & ${background} wait; cat ${file}.out`,
+    timeoutSeconds + 280);
   if (r.code !== 0) throw new Error(`pty-run exited ${r.code}: ${r.stderr.trim()}`);
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<PtyOutcome, 'stderr'>), stderr: r.stderr };
 }
