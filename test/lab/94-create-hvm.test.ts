@@ -48,7 +48,8 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
   it('boots hvm.cfg; tree, device-model node, QEMU argv and saved config equal the C xl\'s; the C xl destroys it', async () => {
     expect(await leftovers(BACKENDS)).toBe('');
     await dom0sh(`for n in ${OURS} ${THEIRS}; do cp --sparse=always /lab/guests/disk-hvm.img /tmp/$n.img; done; rm -f /var/log/xen/console/guest-${OURS}.log`);
-    const [ours, oursMs] = await timed([OUR_XL, 'create', '-p', CFG, `name="${OURS}"`, disk(OURS), NIC]);
+    const createOurs = [OUR_XL, 'create', '-p', CFG, `name="${OURS}"`, disk(OURS), NIC];
+    const [ours, oursMs] = await timed(createOurs);
     expect(ours.code, ours.stderr).toBe(0);
     expect(ours.stderr).toBe(`Parsing config from ${CFG}\n`);
     const [theirs, theirsMs] = await timed(['xl', 'create', '-p', CFG, `name="${THEIRS}"`, disk(THEIRS), NIC]);
@@ -92,7 +93,7 @@ describe(`xl create of an HVM guest by our xl (Xen ${XEN})`, () => {
       await destroyIfThere(OURS);
       expect(await leftovers(BACKENDS), 'after the restarted guest was destroyed').toBe('');
       await dom0sh(`cp --sparse=always /lab/guests/disk-hvm.img /tmp/${OURS}.img; rm -f /var/log/xen/console/guest-${OURS}.log`);
-      const again = await dom0([OUR_XL, 'create', '-p', CFG, `name="${OURS}"`, disk(OURS), NIC], 400);
+      const again = await dom0(createOurs, 400);
       expect(again.code, again.stderr).toBe(0);
       oursId = String(await domidOf(OURS));
       dmOurs = await deviceModel(OURS);
