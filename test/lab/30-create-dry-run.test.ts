@@ -1,15 +1,15 @@
 // `xl create -n` against Debian's C xl on the same dom0: every config fixture (test/fixtures/config, outcome per
 // lab.json), key=value overrides and the command-line forms of main_create. One bundled node program runs both xls
-// for every case (test/lab/programs/create-dry-run.ts); a few cases also go through the real installed xl.
+// for every case (test/lab/programs/side-by-side.ts); a few cases also go through the real installed xl.
 // stderr is compared with the C xl's for every case: the rules of stderrLines say how ours may say more everywhere,
 // and test/fixtures/config/stderr-allow.json lists, case by case, the reviewed places where ours words it otherwise.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OUR_XL, XEN, bundleForDom0, dom0, noteRetry } from './lab.js';
+import { OUR_XL, XEN, dom0, sideBySide, type SideBySide, type XlSide } from './lab.js';
 
-interface Side { code: number; stdout: string; stderr: string; signal?: string }
-interface Result { argv: string[]; c: Side; ours: Side }
+type Side = XlSide;
+type Result = SideBySide;
 interface Outcome { expect: 'same' | 'same-4.17' | 'differs' | 'error'; exit?: number; message?: string; note?: string; paths?: string[] }
 interface Entry extends Outcome { file: string; versions?: Record<string, Partial<Outcome>> }
 
@@ -157,21 +157,7 @@ describe(`xl create -n: our xl against the C xl on Xen ${XEN}`, () => {
   };
 
   beforeAll(async () => {
-    const program = await bundleForDom0('test/lab/programs/create-dry-run.ts');
-    // The program runs our main() in-process: if it dies, ours died, and that fails (no rerun). A case where the C
-    // xl died by a signal (the emulated dom0's known flake) is run again, counted in the summary.
-    let todo = ALL;
-    for (let attempt = 0; attempt < 3 && todo.length; attempt++) {
-      const r = await dom0(['node', program, JSON.stringify(todo)], 900);
-      expect(r.code, `the dom0 program (our xl in-process) exited ${r.code}: ${r.stderr.slice(-300)}`).toBe(0);
-      for (const line of r.stdout.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const res = JSON.parse(line) as Result;
-        if (!res.c.signal) results.set(JSON.stringify(res.argv), res);
-        else noteRetry(`C xl ${res.argv.join(' ')}`, `died by ${res.c.signal}`);
-      }
-      todo = ALL.filter((a) => !results.has(JSON.stringify(a)));
-    }
+    for (const [k, r] of await sideBySide(ALL)) results.set(k, r);
   }, 900_000);
 
   it('ran every case', () => {

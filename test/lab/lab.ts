@@ -5,6 +5,7 @@ import { LabClient, OUR_XL, labVersion, runDir, type ExecResult } from '../../la
 export { OUR_XL };
 import { appendFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import { bootSector } from '../helpers/kernel-images.js';
 import { HOST_STATE_SCRIPT, added } from './host-state.js';
 
 export const XEN = process.env.XENLAB_XEN ?? '4.17';
@@ -42,9 +43,11 @@ const testFile = (): string => (expect.getState().testPath ?? '').replace(/^.*\/
 /** Every dom0 call and its wall time go to XL_LAB_CALL_LOG, so the runner shows where a file's time goes. */
 async function timedExec(req: Dom0Request, timeout: number): Promise<Dom0Result> {
   const started = performance.now();
+  const at = Date.now();
   const r = text(await (await connection()).exec({ ...req, timeout }));
   const log = process.env.XL_LAB_CALL_LOG;
-  if (log) appendFileSync(log, `${JSON.stringify({ file: testFile(), kind: callKind(req), ms: Math.round(performance.now() - started) })}\n`);
+  // `at` lets the runner start a file's time at its first call: vitest's startTime comes after a beforeAll.
+  if (log) appendFileSync(log, `${JSON.stringify({ file: testFile(), kind: callKind(req), ms: Math.round(performance.now() - started), at })}\n`);
   return r;
 }
 
@@ -218,6 +221,36 @@ export async function bundleForDom0(entry: string): Promise<string> {
   return `/project/.lab/programs/${name}`;
 }
 
+/** One xl's answer to a case of programs/side-by-side.ts: the signal is the C xl's death, if it died. */
+export interface XlSide { code: number; stdout: string; stderr: string; signal?: string }
+/** A case run by the C xl, our main() in-process and (with `again`) the C xl once more. */
+export interface SideBySide { argv: string[]; c: XlSide; ours: XlSide; c2?: XlSide }
+export const caseKey = (argv: string[]) => JSON.stringify(argv);
+
+/**
+ * Every case through Debian's C xl and our xl's main() in one dom0 node process (programs/side-by-side.ts): one
+ * node start for all where the installed xl pays one per case. If the program dies, ours died, and that fails (no
+ * rerun); a case whose C xl died by a signal (the emulated dom0's known flake) is run again, counted in the summary.
+ */
+export async function sideBySide(cases: string[][], { again = false, timeout = 900 } = {}): Promise<Map<string, SideBySide>> {
+  const program = await bundleForDom0('test/lab/programs/side-by-side.ts');
+  const results = new Map<string, SideBySide>();
+  let todo = cases;
+  for (let attempt = 0; attempt < 3 && todo.length; attempt++) {
+    const r = await dom0(['node', program, JSON.stringify(todo.map((argv) => (again ? { argv, again } : argv)))], timeout);
+    expect(r.code, `the dom0 program (our xl in-process) exited ${r.code}: ${r.stderr.slice(-300)}`).toBe(0);
+    for (const line of r.stdout.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const res = JSON.parse(line) as SideBySide;
+      const died = res.c.signal ?? res.c2?.signal;
+      if (!died) results.set(caseKey(res.argv), res);
+      else noteRetry(`C xl ${res.argv.join(' ')}`, `died by ${died}`);
+    }
+    todo = cases.filter((a) => !results.has(caseKey(a)));
+  }
+  return results;
+}
+
 export interface PtyOutcome {
   code: number;
   output: string;
@@ -285,15 +318,35 @@ export async function leftSince(before: string): Promise<string[]> {
   return added(before, await hostState());
 }
 
+/** The HVM guest of bootSector() (kernel-images.ts): firmware, QEMU and a boot sector that prints this marker. */
+export const BOOT_SECTOR = {
+  cfg: '/tmp/lab-boot-sector.cfg',
+  image: '/tmp/lab-boot-sector.img',
+  marker: 'LAB-BOOT-SECTOR-READY',
+} as const;
+/** Writes the boot-sector guest's config and 1 MiB disk image into dom0 (once per file that asks). */
+export async function putBootSectorGuest(): Promise<void> {
+  const cfg = ['type = "hvm"', 'memory = 32', 'vcpus = 1', 'serial = "pty"', 'vnc = 0', 'boot = "c"'].join('\n');
+  await dom0ok(['sh', '-c', `printf '%s\\n' '${cfg}' > ${BOOT_SECTOR.cfg} && ` +
+    `echo ${bootSector(BOOT_SECTOR.marker).toString('base64')} | base64 -d > ${BOOT_SECTOR.image} && ` +
+    `truncate -s 1M ${BOOT_SECTOR.image}`]);
+}
+/** Whether `xl dmesg` has the boot sector's marker from domain `id` (Xen prints port 0xe9 as "(d<id>) ..."). */
+export async function bootSectorRan(id: number | string): Promise<boolean> {
+  return (await dom0ok(['xl', 'dmesg'])).includes(`(d${id}) ${BOOT_SECTOR.marker}`);
+}
+
 /**
- * C xl create -p of the lab's hvm.cfg under `name`, on its own copy of the HVM disk as xvda (the block script refuses
- * an image another guest has open), then `moreDisks` (e.g. a cdrom), with the `extra` config lines.
+ * C xl create -p of the lab's hvm.cfg (or `base`: the boot-sector guest) under `name`, on its own copy of the
+ * guest's disk as xvda (the block script refuses an image another guest has open), then `moreDisks` (e.g. a
+ * cdrom), with the `extra` config lines.
  */
-export async function createPausedHvm(name: string, extra: string[] = [], moreDisks: string[] = []):
+export async function createPausedHvm(name: string, extra: string[] = [], moreDisks: string[] = [], base: 'linux' | 'boot-sector' = 'linux'):
   Promise<{ id: number; uuid: string; qemu: number }> {
+  const [cfg, image] = base === 'linux' ? ['/lab/guests/hvm.cfg', '/lab/guests/disk-hvm.img'] : [BOOT_SECTOR.cfg, BOOT_SECTOR.image];
   const disks = [`file:/tmp/${name}.img,xvda,w`, ...moreDisks].map((d) => `"${d}"`).join(', ');
-  const r = await dom0sh(`cp /lab/guests/disk-hvm.img /tmp/${name}.img && ` +
-    `xl create -p /lab/guests/hvm.cfg ${shellWords([`name="${name}"`, `disk=[${disks}]`, ...extra])}`, 300);
+  const r = await dom0sh(`cp ${image} /tmp/${name}.img && ` +
+    `xl create -p ${cfg} ${shellWords([`name="${name}"`, `disk=[${disks}]`, ...extra])}`, 300);
   expect(r.code, r.stderr).toBe(0);
   const id = await domidOf(name);
   const qemu = Number((await dom0ok(['xenstore-read', `/local/domain/${id}/image/device-model-pid`])).trim());

@@ -1,8 +1,9 @@
-// Runs in the lab's dom0 (bundled by test/lab/30-create-dry-run.test.ts): each case's argv given to Debian's C xl
-// (a child process) and to our xl's main() in this one node process, so a run over every fixture costs one node
-// start. argv[2] is the cases as JSON; prints one JSON line { argv, c, ours } per case as soon as it is done
-// (written synchronously, so a crash of this process loses only the case it was on), each side
-// { code, stdout, stderr } plus the signal that killed the C xl, if one did.
+// Runs in the lab's dom0 (bundled by lab files 20 and 30): each case's argv given to Debian's C xl (a child
+// process) and to our xl's main() in this one node process, so a run over many cases costs one node start where
+// the installed xl would pay one per case. argv[2] is the cases as JSON, each an argv or { argv, again: true } to
+// run the C xl once more after ours (a caller sees whether the host moved between the calls). Prints one JSON line
+// { argv, c, ours, c2? } per case as soon as it is done (written synchronously, so a crash of this process loses
+// only the case it was on), each side { code, stdout, stderr } plus the signal that killed the C xl, if one did.
 import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { main, report } from '../../../src/cli/main.js';
@@ -46,6 +47,9 @@ function emit(text: string): void {
   }
 }
 
-for (const argv of JSON.parse(process.argv[2]) as string[][]) {
-  emit(`${JSON.stringify({ argv, c: theirs(argv), ours: await ours(argv) })}\n`);
+for (const item of JSON.parse(process.argv[2]) as (string[] | { argv: string[]; again?: boolean })[]) {
+  const { argv, again = false } = Array.isArray(item) ? { argv: item } : item;
+  const c = theirs(argv);
+  const o = await ours(argv);
+  emit(`${JSON.stringify({ argv, c, ours: o, ...(again ? { c2: theirs(argv) } : {}) })}\n`);
 }
