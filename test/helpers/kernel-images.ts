@@ -69,3 +69,35 @@ export function selfShutdownCode(reason: keyof typeof SHUTDOWN_REASON): Buffer {
   code.writeUInt32LE(SHUTDOWN_REASON[reason], 24);
   return code;
 }
+
+/**
+ * A PC boot sector that SeaBIOS runs from an HVM guest's first disk: it writes `marker` and a newline to Xen's HVM
+ * debug port 0xe9 (the hypervisor prints it as "(d<domid>) <marker>" in `xl dmesg`) and to COM1 (QEMU's serial
+ * port, the guest's `serial="pty"`), then idles with interrupts on (hlt with them off would take the vcpu down).
+ * An HVM guest that shows firmware, QEMU's disk and a running vcpu in seconds, where Linux takes a minute.
+ */
+export function bootSector(marker: string): Buffer {
+  const code = Buffer.from([
+    0x31, 0xc0, //             xor ax, ax
+    0x8e, 0xd8, //             mov ds, ax
+    0xbe, 0x1a, 0x7c, //       mov si, 0x7c1a        ; the text at offset 26
+    0xac, //                   next: lodsb
+    0x84, 0xc0, //             test al, al
+    0x74, 0x0a, //             jz idle
+    0xba, 0xe9, 0x00, //       mov dx, 0xe9
+    0xee, //                   out dx, al
+    0xba, 0xf8, 0x03, //       mov dx, 0x3f8
+    0xee, //                   out dx, al
+    0xeb, 0xf1, //             jmp next
+    0xfb, //                   idle: sti
+    0xf4, //                   hlt
+    0xeb, 0xfc, //             jmp idle
+  ]);
+  const sector = Buffer.alloc(512);
+  code.copy(sector);
+  const text = Buffer.from(`${marker}\r\n\0`, 'latin1');
+  if (code.length + text.length > 510) throw new Error('boot sector marker too long');
+  text.copy(sector, code.length);
+  sector.writeUInt16LE(0xaa55, 510);
+  return sector;
+}
