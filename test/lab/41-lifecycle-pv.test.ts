@@ -21,8 +21,8 @@ const FAST = ['kernel="/lab/guests/vmlinux.gz"'];
 const POWEROFF = [`kernel="/tmp/${P}-poweroff.elf"`, 'memory=32'];
 
 /** Writes a minimal PV ELF with Linux's Xen notes and `code` to `path` in dom0. */
-const putElf = (path: string, code: Buffer) =>
-  dom0ok(['sh', '-c', `echo ${makeElf({ notes: LINUX_NOTES, code }).toString('base64')} | base64 -d > ${path}`]);
+const putElf = (path: string, code: Buffer, memsz?: number) =>
+  dom0ok(['sh', '-c', `echo ${makeElf({ notes: LINUX_NOTES, code, memsz }).toString('base64')} | base64 -d > ${path}`]);
 
 /** Puts the self-shutdown guest's kernel into dom0 (once; every test that needs it asks). */
 const poweroffKernel = once(() => putElf(`/tmp/${P}-poweroff.elf`, selfShutdownCode('poweroff')));
@@ -290,14 +290,16 @@ describe(`a failed xl create leaves nothing behind (Xen ${XEN})`, () => {
   }, 300_000);
 
   it('more memory than Xen has free: the hypervisor refuses, the create is rolled back', async () => {
-    const r = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, 'memory=2600', ...FAST], 300);
+    const r = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, ...TINY, 'memory=2600'], 300);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^xl create: building domain '${FAIL}': (claim pages|populate physmap): .*\\n$`));
     await onlyDom0();
   }, 300_000);
 
   it('too little memory for the kernel and its tables: one line, nothing left', async () => {
-    const r = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, 'memory=8', ...FAST], 300);
+    // A kernel of 16 MiB in memory (a page of code and its bss) in an 8 MiB guest.
+    await putElf(`/tmp/${P}-big.elf`, Buffer.alloc(4096, 0xf4), 16 << 20);
+    const r = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, `kernel="/tmp/${P}-big.elf"`, 'memory=8'], 300);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^xl create: building domain '${FAIL}': .*not enough memory.*\\n$`));
     await onlyDom0();

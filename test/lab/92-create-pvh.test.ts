@@ -6,6 +6,7 @@
 // leaves nothing. In the PVH/HVM phase at the end, like file 90: dom0
 // segfaults seen meanwhile are reported, not hidden.
 import { afterAll, describe, expect, it } from 'vitest';
+import { LINUX_NOTES, makeElf } from '../helpers/kernel-images.js';
 import {
   OUR_XL, XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree, guestConsole, leftovers, normaliseLoop, normaliseMac,
   reportSegfaults, savedConfig, timed, waitFor,
@@ -18,6 +19,10 @@ const C_DISK = '/tmp/pvh-c-disk.img';
 /** The lab kernel as a gzipped ELF (unpacks in about a second; the bzImage's xz takes 15 s), for both toolstacks. */
 const KERNEL = 'kernel="/lab/guests/vmlinux.gz"';
 const DEVICES = ['vif=["bridge=xenbr0"]', KERNEL];
+
+/** XEN_ELFNOTE_PHYS32_ENTRY (xen/include/public/elfnote.h): the 32-bit physical entry a PVH guest starts at. */
+const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
 
 const normalise = (text: string): string =>
   normaliseMac(normaliseLoop(text)).replace(new RegExp(C_DISK, 'g'), '/lab/guests/disk.img');
@@ -69,9 +74,12 @@ describe(`xl create of a PVH guest by our domain builder (Xen ${XEN})`, () => {
   }, 900_000);
 
   it('a failure at a PVH build step (ACPI tables, grant table) is rolled back with the devices', async () => {
+    // A page of hlt with the PVH entry note stands in for the kernel: the guest never runs.
+    const tiny = makeElf({ notes: [...LINUX_NOTES, [XEN_ELFNOTE_PHYS32_ENTRY, u32(0x1000000)]], code: Buffer.alloc(4096, 0xf4) });
+    await dom0ok(['sh', '-c', `echo ${tiny.toString('base64')} | base64 -d > /tmp/pvh-tiny.elf`]);
     for (const step of ['load ACPI tables', 'grant table']) {
       const r = await dom0(['env', `XL_TEST_FAIL_AT=${step}`, OUR_XL, 'create', '-q', CFG, 'name="pvh-bad"',
-        'disk=["file:/lab/guests/disk.img,xvda,w"]', ...DEVICES], 300);
+        'disk=["file:/lab/guests/disk.img,xvda,w"]', 'vif=["bridge=xenbr0"]', 'kernel="/tmp/pvh-tiny.elf"', 'memory=32'], 300);
       expect(r.code, step).toBe(1);
       expect(r.stderr.trim(), step).toBe(`xl create: building domain 'pvh-bad': ${step}: failure injected for testing`);
       expect(await dom0ok(['xl', 'list'])).not.toContain('pvh-bad');
