@@ -1,6 +1,7 @@
 // What xl_parse.c puts in the domain config, key by key.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config-parser/index.js';
+import { randomUuid } from '../../../src/config-parser/build.js';
 import { build, FIXED_UUID, HVM, PV } from './helpers.js';
 
 const fails = (text: string, re: RegExp, opts = {}) => {
@@ -262,5 +263,13 @@ describe('vdev check', () => {
     expect(r.plain.disks).toHaveLength(2);
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toMatchObject({ key: 'disk', near: 'hde' });
+  });
+});
+
+describe('the uuid a config without one gets', () => {
+  it('is a random version 4 UUID, a new one each time', () => {
+    const seen = new Set(Array.from({ length: 50 }, () => randomUuid()));
+    expect(seen.size).toBe(50);
+    for (const u of seen) expect(u).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });
