@@ -5,7 +5,51 @@
 // Kernels are ELF64 x86-64; hvmloader is ELF32 i386. One parser reads both,
 // the classes differing only in where the header fields sit and how wide they are.
 
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
 export class KernelFormatError extends Error {}
+
+/**
+ * An ELF's bytes: in memory, or a file read on demand, so a cached 57 MB
+ * kernel goes from the page cache straight into guest memory (its load
+ * segments only) instead of through a buffer of the whole file.
+ */
+export interface ElfFile {
+  readonly length: number;
+  /** Copy `len` bytes from `offset` to `dest[at..]`. */
+  readInto(offset: number, len: number, dest: Uint8Array, at: number): void;
+  close(): void;
+}
+export type ElfBytes = Uint8Array | ElfFile;
+
+/** An open file as ElfBytes; close() releases it. */
+export function elfFile(path: string): ElfFile {
+  const fd = openSync(path, 'r');
+  try {
+    const length = fstatSync(fd).size;
+    return {
+      length,
+      readInto(offset, len, dest, at) {
+        for (let done = 0; done < len;) {
+          const n = readSync(fd, dest, at + done, len - done, offset + done);
+          if (n === 0) throw new KernelFormatError(`${path} ends at ${offset + done} bytes, not ${offset + len}`);
+          done += n;
+        }
+      },
+      close: () => closeSync(fd),
+    };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+function bytesAt(src: ElfBytes, offset: number, len: number): Buffer {
+  if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset + offset, len);
+  const b = Buffer.alloc(len);
+  src.readInto(offset, len, b, 0);
+  return b;
+}
 
 /** XEN_ELFNOTE_* numbers and how each value is stored. */
 export const XEN_ELFNOTES = {
@@ -58,12 +102,12 @@ const EM_X86_64 = 62;
 const ELF_CLASSES = {
   64: {
     ident: 2, machine: EM_X86_64, badClass: 'not a 64-bit little-endian ELF image', arch: 'x86-64',
-    word: 8, entryAt: 24, phoffAt: 32, phentsizeAt: 54, phnumAt: 56,
+    word: 8, headerSize: 64, entryAt: 24, phoffAt: 32, phentsizeAt: 54, phnumAt: 56,
     p: { offset: 8, paddr: 24, filesz: 32, memsz: 40 },
   },
   32: {
     ident: 1, machine: EM_386, badClass: 'ELF image is not 32bit', arch: 'i386',
-    word: 4, entryAt: 24, phoffAt: 28, phentsizeAt: 42, phnumAt: 44,
+    word: 4, headerSize: 52, entryAt: 24, phoffAt: 28, phentsizeAt: 42, phnumAt: 44,
     p: { offset: 4, paddr: 12, filesz: 16, memsz: 20 },
   },
 } as const;
@@ -109,30 +153,34 @@ function readNotes(b: Buffer, start: number, end: number, into: XenElf['notes'])
   }
 }
 
-function parseElfClass(input: Uint8Array, c: ElfClass): XenElf {
-  const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+function parseElfClass(input: ElfBytes, c: ElfClass): XenElf {
+  const size = input.length;
+  // The header, then the program headers and notes where they say they are.
+  const b = bytesAt(input, 0, Math.min(size, 64));
   if (!isElf(b)) throw new KernelFormatError('not an ELF image');
   if (b[4] !== c.ident || b[5] !== 1) throw new KernelFormatError(c.badClass);
+  if (b.length < c.headerSize) throw new KernelFormatError('ELF header is truncated');
   const machine = b.readUInt16LE(18);
   if (machine !== c.machine) throw new KernelFormatError(`ELF machine ${machine} is not ${c.arch}`);
-  const word = (off: number): bigint => (c.word === 8 ? b.readBigUInt64LE(off) : BigInt(b.readUInt32LE(off)));
-  const entry = word(c.entryAt);
-  const phoff = Number(word(c.phoffAt));
+  const word = (h: Buffer, off: number): bigint => (c.word === 8 ? h.readBigUInt64LE(off) : BigInt(h.readUInt32LE(off)));
+  const entry = word(b, c.entryAt);
+  const phoff = Number(word(b, c.phoffAt));
   const phentsize = b.readUInt16LE(c.phentsizeAt);
   const phnum = b.readUInt16LE(c.phnumAt);
-  if (phoff + phnum * phentsize > b.length) throw new KernelFormatError('ELF program headers are truncated');
+  if (phoff + phnum * phentsize > size) throw new KernelFormatError('ELF program headers are truncated');
+  const ph = bytesAt(input, phoff, phnum * phentsize);
   const segments: LoadSegment[] = [];
   const notes: XenElf['notes'] = {};
   for (let i = 0; i < phnum; i++) {
-    const p = phoff + i * phentsize;
-    const type = b.readUInt32LE(p);
-    const offset = Number(word(p + c.p.offset));
-    const paddr = word(p + c.p.paddr);
-    const filesz = Number(word(p + c.p.filesz));
-    const memsz = Number(word(p + c.p.memsz));
-    if (offset + filesz > b.length) throw new KernelFormatError('ELF segment runs past the end of the file');
+    const p = i * phentsize;
+    const type = ph.readUInt32LE(p);
+    const offset = Number(word(ph, p + c.p.offset));
+    const paddr = word(ph, p + c.p.paddr);
+    const filesz = Number(word(ph, p + c.p.filesz));
+    const memsz = Number(word(ph, p + c.p.memsz));
+    if (offset + filesz > size) throw new KernelFormatError('ELF segment runs past the end of the file');
     if (type === PT_LOAD && memsz > 0) segments.push({ paddr, offset, filesz, memsz });
-    if (type === PT_NOTE) readNotes(b, offset, offset + filesz, notes);
+    if (type === PT_NOTE) readNotes(bytesAt(input, offset, filesz), 0, filesz, notes);
   }
   if (segments.length === 0) throw new KernelFormatError('ELF image has nothing to load');
   const pstart = segments.reduce((m, s) => (s.paddr < m ? s.paddr : m), segments[0].paddr);
@@ -141,7 +189,7 @@ function parseElfClass(input: Uint8Array, c: ElfClass): XenElf {
 }
 
 /** A 64-bit x86-64 kernel. */
-export function parseElf(input: Uint8Array): XenElf {
+export function parseElf(input: ElfBytes): XenElf {
   return parseElfClass(input, ELF_CLASSES[64]);
 }
 
@@ -150,7 +198,7 @@ export function parseElf(input: Uint8Array): XenElf {
  * physical addresses and the entry point (xg_dom_hvmloader.c loads it so,
  * notes or not).
  */
-export function parseElf32(input: Uint8Array): XenElf {
+export function parseElf32(input: ElfBytes): XenElf {
   return parseElfClass(input, ELF_CLASSES[32]);
 }
 
@@ -219,10 +267,11 @@ export function uncoveredRanges(elf: XenElf, length: number): [number, number][]
 }
 
 /** Copy the loadable segments into `dest`, which starts at physical address pstart (memsz past filesz is zeroed). */
-export function loadSegments(elf: XenElf, image: Uint8Array, dest: Buffer): void {
+export function loadSegments(elf: XenElf, image: ElfBytes, dest: Buffer): void {
   for (const s of elf.segments) {
     const at = Number(s.paddr - elf.pstart);
-    dest.set(image.subarray(s.offset, s.offset + s.filesz), at);
+    if (image instanceof Uint8Array) dest.set(image.subarray(s.offset, s.offset + s.filesz), at);
+    else image.readInto(s.offset, s.filesz, dest, at);
     dest.fill(0, at + s.filesz, at + s.memsz);
   }
 }

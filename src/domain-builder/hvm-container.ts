@@ -13,7 +13,7 @@ import {
   MAX_GUEST_CMDLINE, X86_DR6_DEFAULT, X86_DR7_DEFAULT, XENMAPSPACE_grant_table, BUILD_STRUCTS,
 } from '../privcmd/build-abi.js';
 import { decode, encode } from '../privcmd/layout.js';
-import { loadSegments, uncoveredRanges, type XenElf } from './elf.js';
+import { loadSegments, uncoveredRanges, type ElfBytes, type XenElf } from './elf.js';
 import { PAGE_SHIFT, PAGE_SIZE } from './layout.js';
 
 /** X86_HVM_END_SPECIAL_REGION / X86_HVM_NR_SPECIAL_PAGES (xenguest.h). */
@@ -61,7 +61,7 @@ export async function populateRam(bc: BuildCalls, domid: number, step: Step, opt
 }
 
 /** An ELF's segments into its frames, the gaps between them zeroed. */
-export function loadElfPages(withPages: WithPages, at: { pfn: number; pages: number }, elf: XenElf, image: Uint8Array): void {
+export function loadElfPages(withPages: WithPages, at: { pfn: number; pages: number }, elf: XenElf, image: ElfBytes): void {
   withPages(at.pfn, at.pages, (b) => {
     for (const [from, to] of uncoveredRanges(elf, b.length)) b.fill(0, from, to);
     loadSegments(elf, image, b);

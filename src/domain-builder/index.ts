@@ -14,12 +14,12 @@
 // hvm_start_info, e820, ACPI tables, vcpu via HVM save records). Errors: KernelFormatError (bad kernel), LayoutError
 // (too little memory), BuildStepError (which step failed and why).
 // Imports only src/privcmd and node built-ins.
-export { KernelFormatError, parseElf, parseElf32, pvParams, uncoveredRanges, isElf, XEN_ELFNOTES, type XenElf, type PvParams } from './elf.js';
+export { KernelFormatError, parseElf, parseElf32, pvParams, uncoveredRanges, isElf, XEN_ELFNOTES, type ElfBytes, type XenElf, type PvParams } from './elf.js';
 export { isBzImage, unwrapBzImage, bzImagePayload, UnpackError } from './bzimage.js';
 export { detectCompression, decompress, DecompressError, type Compression } from './decompress.js';
 export { planLayout, buildPageTables, LayoutError, type PvLayout } from './layout.js';
 export { buildPv, BuildStepError, type PvImage, type PvBuildInput, type PvBuildResult } from './x86-pv.js';
-export { loadPvKernel, loadKernelElf, type KernelElf } from './kernel.js';
+export { loadPvKernel, loadKernelElf, openKernelElf, type KernelElf } from './kernel.js';
 export { buildHvm, HVM_BELOW_4G_MMIO_START, planHvmLayout, hvmMemoryMap, hvmInfoTable, HVM_INFO_TABLE, type HvmBuildInput, type HvmBuildResult, type HvmLayout } from './x86-hvm.js';
 export { buildPvh, planPvhLayout, memoryMap, pvhImage, type PvhImage, type PvhBuildInput, type PvhBuildResult, type PvhLayout } from './x86-pvh.js';
 export { buildPvhAcpi, buildPvhDsdt, PVH_DSDT_FLAVOURS, ACPI_INFO_PHYSICAL_ADDRESS, LAPIC_BASE_ADDRESS, type PvhAcpi, type PvhAcpiInput, type AcpiModule, type PvhDsdtFlavour } from './acpi-pvh.js';

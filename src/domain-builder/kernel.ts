@@ -4,13 +4,13 @@
 
 import { isBzImage, unwrapBzImage } from './bzimage.js';
 import { decompress, detectCompression } from './decompress.js';
-import { KernelFormatError, isElf, parseElf, pvParams, type XenElf } from './elf.js';
+import { KernelFormatError, elfFile, isElf, parseElf, pvParams, type ElfBytes, type XenElf } from './elf.js';
 import type { PvImage } from './x86-pv.js';
 
-export interface KernelElf { elf: XenElf; image: Uint8Array }
+export interface KernelElf { elf: XenElf; image: ElfBytes }
 
 /** The kernel's ELF image, unwrapped and decompressed, for either builder. */
-export async function loadKernelElf(file: Buffer): Promise<KernelElf> {
+export async function loadKernelElf(file: Buffer): Promise<{ elf: XenElf; image: Buffer }> {
   // xc_dom_kernel_file gunzips a gzipped kernel file first (a gzipped vmlinux, or even a gzipped bzImage).
   let image: Buffer = detectCompression(file) === 'gzip' ? await decompress('gzip', file).catch((e: Error) => {
     throw new KernelFormatError(`gzipped kernel: ${e.message}`);
@@ -23,7 +23,18 @@ export async function loadKernelElf(file: Buffer): Promise<KernelElf> {
   return { elf: parseElf(image), image };
 }
 
-export async function loadPvKernel(file: Buffer): Promise<PvImage> {
+/** An unpacked ELF kernel file (the kernel cache's), read where its segments are loaded; the caller closes it. */
+export function openKernelElf(path: string): KernelElf & { image: ElfBytes & { close(): void } } {
+  const image = elfFile(path);
+  try {
+    return { elf: parseElf(image), image };
+  } catch (e) {
+    image.close();
+    throw e;
+  }
+}
+
+export async function loadPvKernel(file: Buffer): Promise<PvImage & { image: Buffer }> {
   const { elf, image } = await loadKernelElf(file);
   return { elf, image, params: pvParams(elf) };
 }

@@ -12,7 +12,7 @@ import {
 } from '../privcmd/build-abi.js';
 import { encode } from '../privcmd/layout.js';
 import { gunzipSync } from 'node:zlib';
-import { UNSET, loadSegments, uncoveredRanges, type PvParams, type XenElf } from './elf.js';
+import { UNSET, loadSegments, uncoveredRanges, type ElfBytes, type PvParams, type XenElf } from './elf.js';
 import { PAGE_SHIFT, PAGE_SIZE, buildPageTables, planLayout, type PvLayout, type Segment } from './layout.js';
 import { detectCompression } from './decompress.js';
 
@@ -24,8 +24,8 @@ export class BuildStepError extends Error {
 
 export interface PvImage {
   elf: XenElf;
-  /** The decompressed ELF bytes. */
-  image: Uint8Array;
+  /** The decompressed ELF bytes (or the cached file holding them). */
+  image: ElfBytes;
   params: PvParams;
 }
 

@@ -11,7 +11,7 @@
 import type { BuildCalls } from '../privcmd/build-calls.js';
 import { E820, HVM_MEMMAP_ENTRY, HVM_MODLIST_ENTRY, HVM_START_INFO, MAX_GUEST_CMDLINE } from '../privcmd/build-abi.js';
 import { buildPvhAcpi, ACPI_INFO_PHYSICAL_ADDRESS, LAPIC_BASE_ADDRESS, type AcpiModule, type PvhDsdtFlavour } from './acpi-pvh.js';
-import { KernelFormatError, type XenElf } from './elf.js';
+import { KernelFormatError, type ElfBytes, type XenElf } from './elf.js';
 import { LayoutError, PAGE_SHIFT, PAGE_SIZE } from './layout.js';
 import { BuildStepError, buildStep, ramdiskBytes, type BuildInputBase } from './x86-pv.js';
 import {
@@ -24,7 +24,7 @@ const XENFEAT_linux_rsdp_unrestricted = 19;
 
 export interface PvhImage {
   elf: XenElf;
-  image: Uint8Array;
+  image: ElfBytes;
   /** XEN_ELFNOTE_PHYS32_ENTRY. */
   physEntry: bigint;
   guestOs: string;
@@ -32,7 +32,7 @@ export interface PvhImage {
 }
 
 /** What libelf checks for an HVM container: a 32-bit physical entry point. */
-export function pvhImage(elf: XenElf, image: Uint8Array): PvhImage {
+export function pvhImage(elf: XenElf, image: ElfBytes): PvhImage {
   const entry = elf.notes.PHYS32_ENTRY;
   if (typeof entry !== 'bigint') throw new KernelFormatError('no XEN_ELFNOTE_PHYS32_ENTRY (the kernel cannot boot as PVH)');
   const supported = typeof elf.notes.SUPPORTED_FEATURES === 'bigint' ? elf.notes.SUPPORTED_FEATURES : 0n;

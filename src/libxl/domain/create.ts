@@ -15,7 +15,7 @@ import { access, mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFi
 import { domain_config, genStruct, renderJson, type DomainConfig, type XenVersion } from '../../config-parser/index.js';
 import {
   buildHvm, buildPv, buildPvh, BuildStepError, HVM_BELOW_4G_MMIO_START, parseElf32, PVH_DSDT_FLAVOURS, KernelFormatError,
-  LayoutError, UnpackError, loadKernelElf, pvParams, pvhImage, type KernelElf,
+  LayoutError, UnpackError, loadKernelElf, openKernelElf, pvParams, pvhImage, type KernelElf,
 } from '../../domain-builder/index.js';
 import { runHotplug } from '../../device-hotplug/index.js';
 import { BuildCalls } from '../../privcmd/build-calls.js';
@@ -653,23 +653,30 @@ async function buildPre(run: CreateRun, { id }: DomainPaths): Promise<{ storePor
 
 type Ports = Awaited<ReturnType<typeof buildPre>>;
 
-/** The kernel (unpacked, from the cache where it can be) and its ramdisk; QEMU loads an HVM guest's itself. */
+/**
+ * The kernel (unpacked, from the cache where it can be), then its ramdisk, as
+ * libxc reports them; QEMU loads an HVM guest's itself. `release` closes the
+ * cached kernel file once the build has loaded it.
+ */
 async function loadKernel(run: CreateRun) {
   const { kernelPath, pvh, v } = run.plan;
+  const kernelError = (e: unknown): never => {
+    if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen ${pvh ? 'PVH' : 'PV'} kernel (${e.message})`);
+    if (e instanceof UnpackError) throw new Error(`kernel ${kernelPath}: ${e.message}`);
+    throw e;
+  };
   // The packed file is read only where no unpacked copy is cached: 12-16 MB cost a second or two in dom0.
   const kernelStat = await at(run, 'building domain', () => statOrSay(kernelPath, 'kernel'));
-  const ramdisk = v.ramdisk ? await at(run, 'building domain', () => readOrSay(v.ramdisk!, 'ramdisk')) : null;
-  const image = await at(run, 'building domain', async () => {
-    try {
-      const k = await unpackedKernel(kernelPath, kernelStat, () => readOrSay(kernelPath, 'kernel'));
-      return pvh ? { pvh: pvhImage(k.elf, k.image) } : { pv: { ...k, params: pvParams(k.elf) } };
-    } catch (e) {
-      if (e instanceof KernelFormatError) throw new Error(`kernel ${kernelPath} is not a Xen ${pvh ? 'PVH' : 'PV'} kernel (${e.message})`);
-      if (e instanceof UnpackError) throw new Error(`kernel ${kernelPath}: ${e.message}`);
-      throw e;
-    }
-  });
-  return { ...image, ramdisk };
+  const { kernel: k, release } = await at(run, 'building domain',
+    () => unpackedKernel(kernelPath, kernelStat, () => readOrSay(kernelPath, 'kernel')).catch(kernelError));
+  try {
+    const image = pvh ? { pvh: pvhImage(k.elf, k.image) } : { pv: { ...k, params: pvParams(k.elf) } };
+    const ramdisk = v.ramdisk ? await at(run, 'building domain', () => readOrSay(v.ramdisk!, 'ramdisk')) : null;
+    return { ...image, ramdisk, release };
+  } catch (e) {
+    release();
+    return kernelError(e);
+  }
 }
 
 /** libxl__build_pv / libxl__build_hvm: memory, the image, start info; the xenstore and console frames it gives. */
@@ -683,24 +690,28 @@ async function buildDomain(run: CreateRun, { id }: DomainPaths, ports: Ports) {
   const common = { domid: id, storeEvtchn: ports.storePort, consoleEvtchn: ports.consolePort, claim: v.claim, trace: buildTrace };
   const vcpus = { maxVcpus: v.maxVcpus, apic: v.apic, onlineVcpus: [...v.availVcpus].sort((a, b) => a - b) };
   // HVM containers hand xenstore and the console guest frame numbers (libxl__build_hvm's store_mfn = xenstore_pfn).
-  return at(run, 'building domain', async () => {
-    if (hvm) {
-      const fw = await hvmFirmware(firmware!);
-      const r = await buildHvm(run.bc, {
-        ...common, ...vcpus, firmware: fw.firmware, systemFirmware: fw.systemFirmware,
-        memKb: guestMemKb, targetKb: guestTargetKb, mmioHoleKb: hvm.mmioHoleKb,
-      });
-      return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
-    }
-    if (kernel!.pvh) {
-      const r = await buildPvh(run.bc, {
-        ...common, ...vcpus, image: kernel!.pvh, ramdisk: kernel!.ramdisk, cmdline: v.cmdline,
-        memKb: guestMemKb, targetKb: guestTargetKb, dsdt: PVH_DSDT_FLAVOURS[xenVersion],
-      });
-      return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
-    }
-    return buildPv(run.bc, { ...common, image: kernel!.pv!, ramdisk: kernel!.ramdisk, cmdline: v.cmdline, memKb: v.targetMemKb });
-  });
+  try {
+    return await at(run, 'building domain', async () => {
+      if (hvm) {
+        const fw = await hvmFirmware(firmware!);
+        const r = await buildHvm(run.bc, {
+          ...common, ...vcpus, firmware: fw.firmware, systemFirmware: fw.systemFirmware,
+          memKb: guestMemKb, targetKb: guestTargetKb, mmioHoleKb: hvm.mmioHoleKb,
+        });
+        return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
+      }
+      if (kernel!.pvh) {
+        const r = await buildPvh(run.bc, {
+          ...common, ...vcpus, image: kernel!.pvh, ramdisk: kernel!.ramdisk, cmdline: v.cmdline,
+          memKb: guestMemKb, targetKb: guestTargetKb, dsdt: PVH_DSDT_FLAVOURS[xenVersion],
+        });
+        return { storeMfn: r.storePfn, consoleMfn: r.consolePfn };
+      }
+      return buildPv(run.bc, { ...common, image: kernel!.pv!, ramdisk: kernel!.ramdisk, cmdline: v.cmdline, memKb: v.targetMemKb });
+    });
+  } finally {
+    kernel?.release();
+  }
 }
 
 type Built = Awaited<ReturnType<typeof buildDomain>>;
@@ -835,43 +846,46 @@ export async function createNewDomain(ctx: LibxlContext, config: DomainConfig, o
 }
 
 /**
- * Kernels unpacked lately, by file identity: in this process (the monitor
- * restarting a guest) and, for compressed kernels, as the unpacked ELF under
- * the run directory, so the next `xl create` of the same kernel skips the
- * decompression (xz takes seconds, tens of them under emulation).
+ * Compressed kernels are kept unpacked under the run directory, by file
+ * identity, so the next `xl create` of the same kernel skips the decompression
+ * (xz takes seconds, tens of them under emulation) and reads only the ELF's
+ * segments, from that file straight into guest memory. In one process (the
+ * monitor restarting guests) concurrent creates share one unpacking.
  */
-const kernelMemo = new Map<string, Promise<KernelElf>>();
-const KERNEL_MEMO_MAX = 4;
+const unpacking = new Map<string, Promise<KernelElf>>();
 const KERNEL_CACHE_FILES = 2;
 export const KERNEL_CACHE_DIR = `${XEN_RUN_DIR}/kernel-cache`;
 
-async function unpackedKernel(path: string, st: Stats, read: () => Promise<Buffer>, cacheDir = KERNEL_CACHE_DIR): Promise<KernelElf> {
+/** The kernel's ELF; `release` closes the cached file the build reads from. */
+async function unpackedKernel(path: string, st: Stats, read: () => Promise<Buffer>, cacheDir = KERNEL_CACHE_DIR) {
   const key = createHash('sha256').update(`${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 32);
-  let image = kernelMemo.get(key);
+  const cached = `${cacheDir}/${key}.elf`;
+  const hit = await openCached(cached);
+  if (hit) return { kernel: hit, release: () => hit.image.close() };
+  let image = unpacking.get(key);
   if (!image) {
-    image = cachedOrUnpacked(read, `${cacheDir}/${key}.elf`);
-    image.catch(() => kernelMemo.delete(key));
-    kernelMemo.set(key, image);
-    while (kernelMemo.size > KERNEL_MEMO_MAX) kernelMemo.delete(kernelMemo.keys().next().value!);
+    image = unpackAndStore(read, cached).finally(() => unpacking.delete(key));
+    unpacking.set(key, image);
   }
-  return image;
+  return { kernel: await image, release: () => undefined };
 }
 
-async function cachedOrUnpacked(read: () => Promise<Buffer>, cached: string): Promise<KernelElf> {
-  const hit = await readFile(cached).catch(() => null);
-  if (hit) {
-    try {
-      const image = await loadKernelElf(hit);
-      await utimes(cached, new Date(), new Date()).catch(() => undefined);
-      return image;
-    } catch {
-      await unlink(cached).catch(() => undefined);
-    }
+async function openCached(cached: string) {
+  try {
+    const hit = openKernelElf(cached);
+    await utimes(cached, new Date(), new Date()).catch(() => undefined);
+    return hit;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') await unlink(cached).catch(() => undefined);
+    return null;
   }
+}
+
+async function unpackAndStore(read: () => Promise<Buffer>, cached: string): Promise<KernelElf> {
   const file = await read();
   const image = await loadKernelElf(file);
   // Only a kernel that needed unpacking is worth a copy; a cache that cannot be written is no error.
-  if (image.image.length !== file.length || !Buffer.from(image.image.buffer, image.image.byteOffset, image.image.byteLength).equals(file)) {
+  if (image.image.length !== file.length || !image.image.equals(file)) {
     await storeCached(cached, image.image).catch(() => undefined);
   }
   return image;

@@ -1,8 +1,11 @@
 // parseElf (ELF64 x86-64) and parseElf32 (ELF32 i386) share one parser: the
 // refusals of each class, pinned to their exact texts, and the 32-bit path
 // read end to end (several PT_LOADs, a Xen PT_NOTE).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { KernelFormatError, parseElf, parseElf32 } from '../../../src/domain-builder/index.js';
+import { elfFile, loadSegments } from '../../../src/domain-builder/elf.js';
 import { LINUX_NOTES, VIRT_BASE, makeElf } from '../../helpers/kernel-images.js';
 
 type Phdr32 = { type: number; offset: number; paddr: number; filesz: number; memsz: number };
@@ -92,5 +95,33 @@ describe('parseElf', () => {
     expect(message(() => parseElf(long))).toBe('ELF segment runs past the end of the file');
     const empty = makeElf(); empty.writeBigUInt64LE(0n, 64 + 40);
     expect(message(() => parseElf(empty))).toBe('ELF image has nothing to load');
+  });
+});
+
+describe('an ELF read from its file (the kernel cache) instead of memory', () => {
+  it('parses to the same headers and notes, loads the same bytes, and says where a shrunk file ends', () => {
+    const dir = mkdtempSync(`${tmpdir()}/elf-file-`);
+    try {
+      const bytes = makeElf({ notes: LINUX_NOTES, memsz: 0x3000 });
+      writeFileSync(`${dir}/k.elf`, bytes);
+      const file = elfFile(`${dir}/k.elf`);
+      try {
+        const elf = parseElf(file);
+        expect(elf).toEqual(parseElf(bytes));
+        const fromMemory = Buffer.alloc(0x3000, 0xaa);
+        const fromFile = Buffer.alloc(0x3000, 0x55);
+        loadSegments(elf, bytes, fromMemory);
+        loadSegments(elf, file, fromFile);
+        expect(fromFile.equals(fromMemory)).toBe(true);
+        expect(fromFile.subarray(0, 11).toString('latin1')).toBe(bytes.subarray(176, 187).toString('latin1'));
+        // The cache file cut short after it was opened: the read says so instead of loading zeros.
+        writeFileSync(`${dir}/k.elf`, bytes.subarray(0, 180));
+        expect(message(() => loadSegments(elf, file, fromFile))).toBe(`${dir}/k.elf ends at 180 bytes, not 187`);
+      } finally {
+        file.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
