@@ -70,7 +70,8 @@ function vitest(title, config, reportName, env, { lab = false, xen = '' } = {}) 
   if (lab) labTotals.set(xen, r.numTotalTests);
   // Name each failure again at the end: CI keeps only the tail of the output.
   // A file's time runs from its start to the next file's (its hooks included; the JSON's endTime leaves them out).
-  // Its start is its first call into dom0 where that came first: vitest's startTime comes after a beforeAll.
+  // Its start is its first call into dom0 where it made one: vitest's startTime comes after a beforeAll, and is
+  // the run's own start for a file whose beforeAll failed.
   const firstCall = new Map();
   if (lab && fs.existsSync(callLog)) {
     for (const l of fs.readFileSync(callLog, 'utf8').split('\n').filter(Boolean)) {
@@ -78,7 +79,7 @@ function vitest(title, config, reportName, env, { lab = false, xen = '' } = {}) 
       if (at && !(firstCall.get(file) <= at)) firstCall.set(file, at);
     }
   }
-  const startOf = (f) => Math.min(f.startTime, firstCall.get(path.relative(root, f.name)) ?? Infinity);
+  const startOf = (f) => firstCall.get(path.relative(root, f.name)) ?? f.startTime;
   const files = [...(r.testResults ?? [])].map((f) => ({ ...f, startTime: startOf(f) })).sort((a, b) => a.startTime - b.startTime);
   const until = (i) => (i + 1 < files.length ? files[i + 1].startTime : Math.max(files[i].endTime, r.startTime + 0));
   for (const [i, file] of files.entries()) {

@@ -78,9 +78,10 @@ export function selfShutdownCode(reason: keyof typeof SHUTDOWN_REASON): Buffer {
  */
 export function bootSector(marker: string): Buffer {
   const code = Buffer.from([
+    0xfc, //                   cld                   ; lodsb counts up whatever SeaBIOS left in DF
     0x31, 0xc0, //             xor ax, ax
     0x8e, 0xd8, //             mov ds, ax
-    0xbe, 0x1a, 0x7c, //       mov si, 0x7c1a        ; the text at offset 26
+    0xbe, 0x00, 0x00, //       mov si, text          ; set below: 0x7c00 + the code's length
     0xac, //                   next: lodsb
     0x84, 0xc0, //             test al, al
     0x74, 0x0a, //             jz idle
@@ -93,6 +94,7 @@ export function bootSector(marker: string): Buffer {
     0xf4, //                   hlt
     0xeb, 0xfc, //             jmp idle
   ]);
+  code.writeUInt16LE(0x7c00 + code.length, 6);
   const sector = Buffer.alloc(512);
   code.copy(sector);
   const text = Buffer.from(`${marker}\r\n\0`, 'latin1');

@@ -34,7 +34,7 @@ const flipsOnly = (a: string, b: string) => a !== b &&
  * differs from both only where an idle guest's r/b state moved. Each such rerun is counted in the summary; a death
  * of our xl is never rerun.
  */
-async function compareWithC(args: string, mask = maskTime): Promise<{ c: string; ours: string; code: number }> {
+async function compareWithC(args: string, mask = maskTime): Promise<{ c: string; ours: string; oursErr: string; code: number }> {
   for (let attempt = 0; ; attempt++) {
     const r = await dom0sh(
       `xl ${args} >/tmp/${P}-c1 2>/tmp/${P}-c1e; echo $? >/tmp/${P}-c1s; ` +
@@ -50,7 +50,7 @@ async function compareWithC(args: string, mask = maskTime): Promise<{ c: string;
       continue;
     }
     expect(Number(os), `exit status of ours for "${args}"`).toBe(Number(c1s));
-    return { c: mask(c1), ours: mask(o), code: Number(os) };
+    return { c: mask(c1), ours: mask(o), oursErr: oe, code: Number(os) };
   }
 }
 
@@ -105,6 +105,8 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
   ];
   const NAMES = async () => [['domid', RUN], ['domid', 'Domain-0'], ['domname', '0'], ['domname', String(await domidOf(PAUSED))]];
   const masked = (argv: string[]) => (argv[0] === 'list' ? maskTime : (t: string) => t);
+  // The first test to ask for a result waits for every case: sideBySide's own 900 s limit and the reruns' time.
+  const COMPARED_TIMEOUT = 1_500_000;
 
   /** The side-by-side results: a case whose two C xl runs differ (or where ours differs from both only in a guest's
    * r/b state) is run again, up to four times, each rerun counted; a death of ours is never rerun. */
@@ -116,7 +118,7 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
       const results = await sideBySide(todo, { again: true });
       todo = todo.filter((argv) => {
         const r = results.get(caseKey(argv));
-        if (!r) return false; // the C xl kept dying: 'ran every case' says so
+        if (!r) return false; // the C xl kept dying: result() fails the case, naming it
         const mask = masked(argv);
         const moved = mask(r.c.stdout) !== mask(r.c2!.stdout) ? 'the two C xl runs differ'
           : flipsOnly(mask(r.ours.stdout), mask(r.c.stdout)) ? 'ours differs from the C xl only in a guest\'s r/b state' : '';
@@ -142,14 +144,14 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
     const { c, ours } = await result(argv);
     expect(ours).toBe(c);
     expect(c).toContain('Name ');
-  }, 600_000);
+  }, COMPARED_TIMEOUT);
 
   it('xl list <domid> and the paused guest\'s state letters', async () => {
     const id = await domidOf(PAUSED);
     const { c, ours } = await result(['list', String(id)]);
     expect(ours).toBe(c);
     expect(ours).toMatch(new RegExp(`^${PAUSED} +${id} +128 +1 +--p--- `, 'm'));
-  }, 600_000);
+  }, COMPARED_TIMEOUT);
 
   it('xl list -l: the same JSON as the C xl for each guest', async () => {
     for (const name of [RUN, PAUSED]) {
@@ -174,7 +176,7 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
       const { c, ours } = await result(argv);
       expect(ours).toBe(c);
     }
-  }, 600_000);
+  }, COMPARED_TIMEOUT);
 
   it.each(BAD_INPUT.map((a) => [a.map((w) => w || '""').join(' '), a] as const))('bad input: xl %s exits like the C xl, with its message', async (label, argv) => {
     const { c, ours, cErr, oursErr } = await result(argv);
@@ -184,18 +186,19 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
     const want = label === 'destroy 4000' ? cOwn.replace(/\n$/, ': Domain 4000: non-existent domain\n') : cOwn;
     expect(oursErr, `C xl's stderr: ${cErr}`).toBe(want);
     expect(ours).toBe(c);
-  }, 600_000);
+  }, COMPARED_TIMEOUT);
 
   it('the real installed xl answers as main() did in-process (list, list -v, two refusals)', async () => {
     for (const argv of [LISTS[0], LISTS[1], BAD_INPUT[0], BAD_INPUT[10]]) {
       const inProcess = await result(argv);
-      const { c, ours: installed } = await compareWithC(argv.join(' '), masked(argv));
+      const { c, ours: installed, oursErr } = await compareWithC(argv.join(' '), masked(argv));
       expect(installed, `xl ${argv.join(' ')}`).toBe(c);
+      expect(oursErr, `xl ${argv.join(' ')}: installed stderr against in-process`).toBe(inProcess.oursErr);
       // An idle guest's r/b may move between the two runs of ours.
       const noRB = (t: string) => t.replace(/ (r-|-b)(----) /g, ' ??$2 ');
       expect(noRB(installed), `xl ${argv.join(' ')}: installed against in-process`).toBe(noRB(inProcess.ours));
     }
-  }, 600_000);
+  }, COMPARED_TIMEOUT);
 
   it('as a non-root user: exit status of the C xl and one line asking "are you root?"', async () => {
     for (const args of ['list', `domid ${RUN}`, `pause ${RUN}`]) {
@@ -242,6 +245,7 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
   });
 
   describe('destroy', () => {
+    const SHARED_BACKEND_PARENTS = ['/local/domain/0/backend', '/local/domain/0/backend/vbd', '/local/domain/0/backend/vif'];
     /** Every xenstore path, with this guest's domid and uuid replaced, as a sorted list. */
     const xenstoreSnapshot = async () => (await xenstorePaths()).sort();
 
@@ -268,10 +272,13 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
       const norm = (p: string) => p.replaceAll(uuid, 'UUID').replace(new RegExp(`/${id}(/|$)`, 'g'), '/ID$1');
       // Only the guest's own paths: a backend directory both share (backend/vbd) goes with the last guest that
       // has such a device, as libxl's path cleanup does, and which guest is last depends on the order here.
-      const removed = before.filter((p) => !after.includes(p)).map(norm).filter((p) => p.includes('/ID') || p.includes('UUID')).sort();
+      const gone = before.filter((p) => !after.includes(p)).map(norm);
+      const own = (p: string) => p.includes('/ID') || p.includes('UUID');
+      const removed = gone.filter(own).sort();
+      const shared = gone.filter((p) => !own(p)).sort();
       const leftovers = after.filter((p) => p.includes(uuid) || new RegExp(`/${id}(/|$)`).test(p));
       return {
-        id, removed, leftovers, userdata,
+        id, removed, shared, leftovers, userdata,
         nulls: (await dom0ok(['xenstore-ls', '-f'])).includes('(null)'),
         listed: (await dom0ok(['xl', 'list'])).includes(name),
         loop: (await dom0ok(['losetup', '-a'])).includes(disk),
@@ -292,6 +299,8 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
       }
       expect(o.removed).toEqual(c.removed);
       expect(o.removed).toContain('/local/domain/ID');
+      // What else went can only be one of the shared backend parents, never another guest's or dom0's node.
+      for (const r of [c, o]) expect(r.shared.filter((p) => !SHARED_BACKEND_PARENTS.includes(p))).toEqual([]);
     });
 
     it('the C xl lists nothing of the destroyed running guest and the paused one goes too', async () => {

@@ -297,7 +297,8 @@ describe(`a failed xl create leaves nothing behind (Xen ${XEN})`, () => {
   }, 300_000);
 
   it('too little memory for the kernel and its tables: one line, nothing left', async () => {
-    // A kernel of 16 MiB in memory (a page of code and its bss) in an 8 MiB guest.
+    // The layout refuses it: the kernel is placed at 16 MiB (makeElf's paddr) and its bss runs to 32 MiB, in an
+    // 8 MiB guest.
     await putElf(`/tmp/${P}-big.elf`, Buffer.alloc(4096, 0xf4), 16 << 20);
     const r = await dom0([XL, 'create', '-q', '/lab/guests/pv.cfg', `name="${FAIL}"`, `kernel="/tmp/${P}-big.elf"`, 'memory=8'], 300);
     expect(r.code).toBe(1);

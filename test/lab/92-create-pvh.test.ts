@@ -33,6 +33,7 @@ const BACKENDS = ['vbd', 'vif', 'console'];
 describe(`xl create of a PVH guest by our domain builder (Xen ${XEN})`, () => {
   afterAll(async () => {
     await destroyIfThere(OURS, THEIRS, 'pvh-bad');
+    await dom0sh('rm -f /tmp/pvh-tiny.elf');
     await reportSegfaults('PVH phase');
   });
 
