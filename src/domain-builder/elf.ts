@@ -22,21 +22,25 @@ export interface ElfFile {
 }
 export type ElfBytes = Uint8Array | ElfFile;
 
-/** An open file as ElfBytes; close() releases it. */
+/** An open file as ElfBytes; close() releases it (once). */
 export function elfFile(path: string): ElfFile {
-  const fd = openSync(path, 'r');
+  let fd = openSync(path, 'r');
   try {
     const length = fstatSync(fd).size;
     return {
       length,
       readInto(offset, len, dest, at) {
         for (let done = 0; done < len;) {
-          const n = readSync(fd, dest, at + done, len - done, offset + done);
+          // readSync takes a 32-bit length.
+          const n = readSync(fd, dest, at + done, Math.min(len - done, 1 << 30), offset + done);
           if (n === 0) throw new KernelFormatError(`${path} ends at ${offset + done} bytes, not ${offset + len}`);
           done += n;
         }
       },
-      close: () => closeSync(fd),
+      close() {
+        if (fd >= 0) closeSync(fd);
+        fd = -1;
+      },
     };
   } catch (e) {
     closeSync(fd);
@@ -102,12 +106,12 @@ const EM_X86_64 = 62;
 const ELF_CLASSES = {
   64: {
     ident: 2, machine: EM_X86_64, badClass: 'not a 64-bit little-endian ELF image', arch: 'x86-64',
-    word: 8, headerSize: 64, entryAt: 24, phoffAt: 32, phentsizeAt: 54, phnumAt: 56,
+    word: 8, headerSize: 64, phdrSize: 56, entryAt: 24, phoffAt: 32, phentsizeAt: 54, phnumAt: 56,
     p: { offset: 8, paddr: 24, filesz: 32, memsz: 40 },
   },
   32: {
     ident: 1, machine: EM_386, badClass: 'ELF image is not 32bit', arch: 'i386',
-    word: 4, headerSize: 52, entryAt: 24, phoffAt: 28, phentsizeAt: 42, phnumAt: 44,
+    word: 4, headerSize: 52, phdrSize: 32, entryAt: 24, phoffAt: 28, phentsizeAt: 42, phnumAt: 44,
     p: { offset: 4, paddr: 12, filesz: 16, memsz: 20 },
   },
 } as const;
@@ -129,7 +133,8 @@ function readNum(b: Buffer, off: number, size: number): bigint | undefined {
 
 /** Walk one note area, keeping the "Xen" notes we know. */
 function readNotes(b: Buffer, start: number, end: number, into: XenElf['notes']): void {
-  const al = (n: number) => (n + 3) & ~3;
+  // Not (n + 3) & ~3: 32-bit arithmetic turns a size near 2^32 negative, and the walk would never move on.
+  const al = (n: number) => Math.ceil(n / 4) * 4;
   let off = start;
   while (off + 12 <= end) {
     const namesz = b.readUInt32LE(off);
@@ -167,8 +172,10 @@ function parseElfClass(input: ElfBytes, c: ElfClass): XenElf {
   const phoff = Number(word(b, c.phoffAt));
   const phentsize = b.readUInt16LE(c.phentsizeAt);
   const phnum = b.readUInt16LE(c.phnumAt);
-  if (phoff + phnum * phentsize > size) throw new KernelFormatError('ELF program headers are truncated');
-  const ph = bytesAt(input, phoff, phnum * phentsize);
+  // The last entry is read whole whatever e_phentsize says (libelf reads a short or zero stride so too).
+  const span = phnum === 0 ? 0 : Math.max(phnum * phentsize, (phnum - 1) * phentsize + c.phdrSize);
+  if (phoff + span > size) throw new KernelFormatError('ELF program headers are truncated');
+  const ph = bytesAt(input, phoff, span);
   const segments: LoadSegment[] = [];
   const notes: XenElf['notes'] = {};
   for (let i = 0; i < phnum; i++) {

@@ -4,7 +4,7 @@
 
 import { isBzImage, unwrapBzImage } from './bzimage.js';
 import { decompress, detectCompression } from './decompress.js';
-import { KernelFormatError, elfFile, isElf, parseElf, pvParams, type ElfBytes, type XenElf } from './elf.js';
+import { KernelFormatError, elfFile, isElf, parseElf, pvParams, type ElfBytes, type ElfFile, type XenElf } from './elf.js';
 import type { PvImage } from './x86-pv.js';
 
 export interface KernelElf { elf: XenElf; image: ElfBytes }
@@ -24,7 +24,7 @@ export async function loadKernelElf(file: Buffer): Promise<{ elf: XenElf; image:
 }
 
 /** An unpacked ELF kernel file (the kernel cache's), read where its segments are loaded; the caller closes it. */
-export function openKernelElf(path: string): KernelElf & { image: ElfBytes & { close(): void } } {
+export function openKernelElf(path: string): { elf: XenElf; image: ElfFile } {
   const image = elfFile(path);
   try {
     return { elf: parseElf(image), image };

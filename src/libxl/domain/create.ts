@@ -654,9 +654,9 @@ async function buildPre(run: CreateRun, { id }: DomainPaths): Promise<{ storePor
 type Ports = Awaited<ReturnType<typeof buildPre>>;
 
 /**
- * The kernel (unpacked, from the cache where it can be), then its ramdisk, as
- * libxc reports them; QEMU loads an HVM guest's itself. `release` closes the
- * cached kernel file once the build has loaded it.
+ * The kernel (unpacked, from the cache where it can be) and its ramdisk, in libxl's order: a missing kernel, then
+ * the ramdisk, then what is wrong inside the kernel; QEMU loads an HVM guest's itself. `release` closes the cached
+ * kernel file once the build has loaded it.
  */
 async function loadKernel(run: CreateRun) {
   const { kernelPath, pvh, v } = run.plan;
@@ -667,11 +667,11 @@ async function loadKernel(run: CreateRun) {
   };
   // The packed file is read only where no unpacked copy is cached: 12-16 MB cost a second or two in dom0.
   const kernelStat = await at(run, 'building domain', () => statOrSay(kernelPath, 'kernel'));
+  const ramdisk = v.ramdisk ? await at(run, 'building domain', () => readOrSay(v.ramdisk!, 'ramdisk')) : null;
   const { kernel: k, release } = await at(run, 'building domain',
     () => unpackedKernel(kernelPath, kernelStat, () => readOrSay(kernelPath, 'kernel')).catch(kernelError));
   try {
     const image = pvh ? { pvh: pvhImage(k.elf, k.image) } : { pv: { ...k, params: pvParams(k.elf) } };
-    const ramdisk = v.ramdisk ? await at(run, 'building domain', () => readOrSay(v.ramdisk!, 'ramdisk')) : null;
     return { ...image, ramdisk, release };
   } catch (e) {
     release();
@@ -682,13 +682,13 @@ async function loadKernel(run: CreateRun) {
 /** libxl__build_pv / libxl__build_hvm: memory, the image, start info; the xenstore and console frames it gives. */
 async function buildDomain(run: CreateRun, { id }: DomainPaths, ports: Ports) {
   const { v, hvm, firmware, guestMemKb, guestTargetKb, xenVersion } = run.plan;
-  const kernel = hvm ? null : await loadKernel(run);
   const buildTrace = (s: string) => {
     run.opts.trace?.(`  ${s}`);
     if (run.opts.failAt === s) throw new Error('failure injected for testing');
   };
   const common = { domid: id, storeEvtchn: ports.storePort, consoleEvtchn: ports.consolePort, claim: v.claim, trace: buildTrace };
   const vcpus = { maxVcpus: v.maxVcpus, apic: v.apic, onlineVcpus: [...v.availVcpus].sort((a, b) => a - b) };
+  const kernel = hvm ? null : await loadKernel(run);
   // HVM containers hand xenstore and the console guest frame numbers (libxl__build_hvm's store_mfn = xenstore_pfn).
   try {
     return await at(run, 'building domain', async () => {
@@ -857,7 +857,7 @@ const KERNEL_CACHE_FILES = 2;
 export const KERNEL_CACHE_DIR = `${XEN_RUN_DIR}/kernel-cache`;
 
 /** The kernel's ELF; `release` closes the cached file the build reads from. */
-async function unpackedKernel(path: string, st: Stats, read: () => Promise<Buffer>, cacheDir = KERNEL_CACHE_DIR) {
+export async function unpackedKernel(path: string, st: Stats, read: () => Promise<Buffer>, cacheDir = KERNEL_CACHE_DIR) {
   const key = createHash('sha256').update(`${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 32);
   const cached = `${cacheDir}/${key}.elf`;
   const hit = await openCached(cached);
@@ -876,7 +876,8 @@ async function openCached(cached: string) {
     await utimes(cached, new Date(), new Date()).catch(() => undefined);
     return hit;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') await unlink(cached).catch(() => undefined);
+    // A copy that opens but does not parse is damaged: unpack again. Any other error (ENOENT, EMFILE) leaves it.
+    if (e instanceof KernelFormatError || e instanceof RangeError) await unlink(cached).catch(() => undefined);
     return null;
   }
 }

@@ -96,6 +96,18 @@ describe('parseElf', () => {
     const empty = makeElf(); empty.writeBigUInt64LE(0n, 64 + 40);
     expect(message(() => parseElf(empty))).toBe('ELF image has nothing to load');
   });
+
+  it('hostile headers end the parse: a note size near 2^32, a zero program header stride', () => {
+    const huge = makeElf({ notes: LINUX_NOTES });
+    // The first note (after 11 bytes of code at 176): namesz 2^32 - 12, descsz 0; 32-bit rounding made that a loop.
+    huge.writeUInt32LE(0xfffffff4, 176 + 11); huge.writeUInt32LE(0, 176 + 15);
+    expect(parseElf(huge).notes).toEqual({});
+    // e_phentsize 0: both entries read as the first (the PT_LOAD), as libelf's stride does; no RangeError.
+    const zero = makeElf({ notes: LINUX_NOTES }); zero.writeUInt16LE(0, 54);
+    expect(parseElf(zero).segments).toHaveLength(2);
+    const cut = makeElf(); cut.writeBigUInt64LE(BigInt(cut.length - 40), 32);
+    expect(message(() => parseElf(cut))).toBe('ELF program headers are truncated');
+  });
 });
 
 describe('an ELF read from its file (the kernel cache) instead of memory', () => {

@@ -106,3 +106,44 @@ describe('HVM create inputs (libxl setdefault for qemu-xen)', () => {
     expect(() => viridianMask(false, new Set([2]), new Set())).toThrow('base group not enabled');
   });
 });
+
+describe('the unpacked-kernel cache', () => {
+  it('unpacks once, then reads the cached ELF from its file; a damaged copy is unpacked again', async () => {
+    const { mkdtemp, rm, stat, writeFile, readdir } = await import('node:fs/promises');
+    const { gzipSync } = await import('node:zlib');
+    const { makeElf, LINUX_NOTES } = await import('../../helpers/kernel-images.js');
+    const { loadSegments } = await import('../../../src/domain-builder/elf.js');
+    const { unpackedKernel } = await import('../../../src/libxl/domain/create.js');
+    const dir = await mkdtemp('/tmp/kernel-cache-');
+    try {
+      const elf = makeElf({ notes: LINUX_NOTES, code: Buffer.from('CACHED-KERNEL-CODE'), memsz: 0x2000 });
+      const packed = gzipSync(elf);
+      await writeFile(`${dir}/vmlinux.gz`, packed);
+      const st = await stat(`${dir}/vmlinux.gz`);
+      let reads = 0;
+      const read = async () => { reads++; return packed; };
+      const load = async () => {
+        const { kernel, release } = await unpackedKernel(`${dir}/vmlinux.gz`, st, read, `${dir}/cache`);
+        const mem = Buffer.alloc(0x2000, 0xee);
+        loadSegments(kernel.elf, kernel.image, mem);
+        release();
+        return { fromFile: !(kernel.image instanceof Uint8Array), mem, elf: kernel.elf };
+      };
+      const first = await load();
+      expect([reads, first.fromFile]).toEqual([1, false]);
+      const cached = (await readdir(`${dir}/cache`)).filter((n) => n.endsWith('.elf'));
+      expect(cached).toHaveLength(1);
+      const second = await load();
+      expect([reads, second.fromFile]).toEqual([1, true]);
+      expect(second.elf).toEqual(first.elf);
+      expect(second.mem.equals(first.mem)).toBe(true);
+      expect(second.mem.subarray(0, 18).toString()).toBe('CACHED-KERNEL-CODE');
+      await writeFile(`${dir}/cache/${cached[0]}`, 'not an ELF');
+      const third = await load();
+      expect([reads, third.fromFile]).toEqual([2, false]);
+      expect(third.mem.equals(first.mem)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
