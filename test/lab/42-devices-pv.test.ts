@@ -43,7 +43,7 @@ const BACKENDS = ['vbd', 'vif', 'qdisk'];
 
 describe(`disks and network interfaces by our xl (Xen ${XEN})`, () => {
   beforeAll(async () => {
-    // Test hotplug scripts: one fails after saying why on stderr, one hangs.
+    // Test hotplug scripts: one fails after saying why on stderr, one hangs, one is the block script after a pause.
     await dom0ok(['bash', '-c', `cat > /tmp/vif-fail <<'EOF'
 #!/bin/bash
 echo "vif-fail: about to fail for $vif" >&2
@@ -57,12 +57,18 @@ cat > /tmp/vif-hang <<'EOF'
 echo "vif-hang: waiting forever" >&2
 exec sleep 600
 EOF
-chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
+cat > /tmp/block-slow <<'EOF'
+#!/bin/bash
+[ "$1" = add ] && sleep 5
+exec /etc/xen/scripts/block "$@"
+EOF
+chmod 755 /tmp/vif-fail /tmp/vif-hang /tmp/block-slow`]);
     const tiny = makeElf({ notes: LINUX_NOTES, code: Buffer.alloc(4096, 0xf4) }).toString('base64');
     await dom0ok(['sh', '-c', `echo ${tiny} | base64 -d > /tmp/dev-tiny.elf`]);
   });
   afterAll(async () => {
     await destroyIfThere(OURS, THEIRS, FAIL, HOT);
+    await dom0sh('rm -f /tmp/vif-fail /tmp/vif-hang /tmp/block-slow /tmp/dev-tiny.elf');
   });
 
   it('the guest reads its disk and has eth0; vif in xenbr0; the tree and saved config equal the C xl\'s; destroy leaves nothing', async () => {
@@ -148,7 +154,10 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang`]);
 
   it('a failing vif script: one-line error with its stderr, exit 1, the disk set up alongside is taken down, nothing left', async () => {
     const before = await hostState();
-    const r = await dom0([OUR_XL, 'create', CFG, `name="${FAIL}"`, ...TINY, 'vif=["bridge=xenbr0,script=/tmp/vif-fail"]'], 400);
+    // The disk's block script is still adding when the vif's fails: the rollback must wait for it before "remove"
+    // (it once sent "remove" at once, which failed, and the late "add" could leave its loop device).
+    const r = await dom0([OUR_XL, 'create', CFG, `name="${FAIL}"`, ...TINY, 'vif=["bridge=xenbr0,script=/tmp/vif-fail"]',
+      'disk=["file:/lab/guests/disk.img,xvda,w,script=/tmp/block-slow"]'], 400);
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toBe(`Parsing config from ${CFG}`);

@@ -476,8 +476,10 @@ interface CreateRun {
   domid: number | null;
   /** The step in progress: the one a failure names. */
   current: string;
-  /** The backends' InitWait and the hotplug scripts, running while the domain is built. */
+  /** The backends' InitWait and the hotplug scripts, running while the domain is built: the first failure. */
   devicesUp: Promise<unknown> | null;
+  /** Each device's connection on its own: a rollback waits for all to end, not for the first to fail. */
+  connecting: Promise<unknown>[];
   specs: DeviceSpec[];
   /** The nics with what libxl settled (the MAC), for the saved config. */
   settledNics: Record<string, unknown>[];
@@ -614,7 +616,7 @@ async function domainMake(run: CreateRun): Promise<DomainPaths> {
  * then run while the domain is built (run.devicesUp); an HVM guest's nics wait for QEMU (the tap must exist).
  */
 async function addDevices(run: CreateRun, { id }: DomainPaths): Promise<void> {
-  const { disks, nics, v, hvm, connectOpts } = run.plan;
+  const { disks, nics, v, hvm } = run.plan;
   await at(run, 'adding devices', async () => {
     for (const d of disks) {
       run.specs.push((await settleDisk(d, id, v.type)).spec);
@@ -627,8 +629,17 @@ async function addDevices(run: CreateRun, { id }: DomainPaths): Promise<void> {
     for (const spec of run.specs) await run.xs.withTransaction((t) => writeDeviceNodes(t, spec));
   });
   const early = hvm ? run.specs.filter((s) => s.kind !== 'vif') : run.specs;
-  run.devicesUp = Promise.all(early.map((spec) => connectDevice(run.xs, spec, connectOpts)));
-  run.devicesUp.catch(() => undefined);
+  run.devicesUp = connectAll(run, early);
+}
+
+/** Start the devices' connections (InitWait, then the hotplug script), each one kept for the rollback to wait on. */
+function connectAll(run: CreateRun, specs: DeviceSpec[]): Promise<unknown> {
+  const each = specs.map((spec) => connectDevice(run.xs, spec, run.plan.connectOpts));
+  for (const c of each) c.catch(() => undefined);
+  run.connecting.push(...each);
+  const all = Promise.all(each);
+  all.catch(() => undefined);
+  return all;
 }
 
 /** libxl__build_pre: vcpus, memory limit, the xenstore and console event channels, an HVM container's parameters. */
@@ -780,7 +791,7 @@ async function addConsole(run: CreateRun, d: DomainPaths, ports: Ports, built: B
 
 /** domcreate_launch_dm: the console and the QEMU-served keyboard (4.20 adds the keyboard first), QEMU, the nics. */
 async function launchDeviceModel(run: CreateRun, d: DomainPaths, ports: Ports, built: Built): Promise<void> {
-  const { hvm, v, config, xenVersion, connectOpts } = run.plan;
+  const { hvm, v, config, xenVersion } = run.plan;
   const addVkb = async () => {
     if (hvm!.vkbDevice) await at(run, 'adding devices', () => run.xs.withTransaction((t) => writeDeviceNodes(t, vkbSpec(d.id))));
   };
@@ -790,8 +801,7 @@ async function launchDeviceModel(run: CreateRun, d: DomainPaths, ports: Ports, b
   await at(run, 'starting device model', () => spawnDeviceModel(run.xs, {
     domid: d.id, name: v.name, config, xenVersion, timeoutSeconds: run.opts.deviceModelTimeout, trace: run.opts.trace,
   }));
-  const nicsUp = Promise.all(run.specs.filter((s) => s.kind === 'vif').map((spec) => connectDevice(run.xs, spec, connectOpts)));
-  nicsUp.catch(() => undefined);
+  const nicsUp = connectAll(run, run.specs.filter((s) => s.kind === 'vif'));
   run.devicesUp = Promise.all([run.devicesUp, nicsUp]);
 }
 
@@ -807,7 +817,7 @@ export async function createNewDomain(ctx: LibxlContext, config: DomainConfig, o
     const xc = ctx.xc();
     const xs = opts.xsRefuse ? refusing(await ctx.xs(), opts.xsRefuse, await ctx.xs()) : await ctx.xs();
     run = {
-      ctx, opts, plan, xc, xs, bc: new BuildCalls(xc), domid: null, current: '', devicesUp: null, specs: [],
+      ctx, opts, plan, xc, xs, bc: new BuildCalls(xc), domid: null, current: '', devicesUp: null, connecting: [], specs: [],
       settledNics: [...plan.nics],
     };
     const d = await domainMake(run);
@@ -830,8 +840,9 @@ export async function createNewDomain(ctx: LibxlContext, config: DomainConfig, o
     const step = e instanceof CreateError ? e.step
       : e instanceof BuildStepError ? `building domain` : run?.current || 'creating domain';
     const domid = run?.domid ?? null;
-    // Scripts still running would race the teardown.
-    await run?.devicesUp?.catch(() => undefined);
+    // Scripts still running would race the teardown: wait for every one, not just the first that failed (a vif
+    // script failing at once must not send the disk's "remove" while its "add" is still running).
+    await Promise.allSettled(run?.connecting ?? []);
     if (domid !== null) {
       await rollback(ctx, domid, opts.warn, opts.hotplugTimeout ? opts.hotplugTimeout / HOTPLUG_TIMEOUT : 1);
       if (opts.rollbackLeak) await (await ctx.xs()).write(opts.rollbackLeak.replace('%d', String(domid)), 'leak injected for testing');
