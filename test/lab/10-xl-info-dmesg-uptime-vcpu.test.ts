@@ -224,8 +224,8 @@ describe(`xl vcpu-list (Xen ${XEN})`, () => {
   const stable = (name: string) => name === GUEST;
 
   it('prints the same header and rows; the paused guest exactly', async () => {
-    // An event can still unblock the paused vcpu (-b- to ---), never block it again: ours, run between two C runs,
-    // must show the guest's row as the first or the second C run shows it.
+    // Ours runs between two C runs: the guest's row (never run, paused) is the same in all three; dom0's vcpu time
+    // is the one thing that moves, and ours must lie between the two C readings (and be more than nothing).
     const guestRow = (t: string) => t.split('\n').find((l) => l.startsWith(`${GUEST} `));
     const [c1, o, c2] = [await cxl('vcpu-list'), await ours('vcpu-list'), await cxl('vcpu-list')];
     const c = guestRow(o.stdout) === guestRow(c2.stdout) ? c2 : c1;
@@ -239,6 +239,14 @@ describe(`xl vcpu-list (Xen ${XEN})`, () => {
     for (const k of both) expect(or.get(k), k).toBe(cr.get(k));
     const [gc] = c.stdout.split('\n').filter((l) => l.startsWith(`${GUEST} `));
     expect(o.stdout).toContain(`${gc}\n`);
+    const dom0Times = (t: string) => [...t.matchAll(/^Domain-0 +0 +(\d+) +[-\d]+ +\S{3} +([\d.]+) /gm)].map((m) => Number(m[2]));
+    const [t1, to, t2] = [dom0Times(c1.stdout), dom0Times(o.stdout), dom0Times(c2.stdout)];
+    expect(to.length, o.stdout).toBeGreaterThan(0);
+    for (const [i, t] of to.entries()) {
+      expect(t, `dom0 vcpu ${i}: C ${t1[i]}, ours ${t}, C again ${t2[i]}`).toBeGreaterThanOrEqual(t1[i]!);
+      expect(t, `dom0 vcpu ${i}: C ${t1[i]}, ours ${t}, C again ${t2[i]}`).toBeLessThanOrEqual(t2[i]!);
+      expect(t).toBeGreaterThan(0);
+    }
   });
 
   it('takes domains by name and id, in the order given', async () => {

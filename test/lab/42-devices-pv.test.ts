@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINUX_NOTES, makeElf } from '../helpers/kernel-images.js';
 import {
   OUR_XL, XEN, destroyIfThere, dom0, dom0ok, dom0sh, domidOf, domainTree, guestConsole, hostState, leftSince, leftovers, normaliseLoop,
-  normaliseMac, savedConfig, waitFor,
+  normaliseMac, savedConfig, timed, waitFor,
 } from './lab.js';
 
 const OURS = 'dev-ours';
@@ -156,9 +156,10 @@ chmod 755 /tmp/vif-fail /tmp/vif-hang /tmp/block-slow`]);
     const before = await hostState();
     // The disk's block script is still adding when the vif's fails: the rollback must wait for it before "remove"
     // (it once sent "remove" at once, which failed, and the late "add" could leave its loop device).
-    const r = await dom0([OUR_XL, 'create', CFG, `name="${FAIL}"`, ...TINY, 'vif=["bridge=xenbr0,script=/tmp/vif-fail"]',
+    const [r, ms] = await timed([OUR_XL, 'create', CFG, `name="${FAIL}"`, ...TINY, 'vif=["bridge=xenbr0,script=/tmp/vif-fail"]',
       'disk=["file:/lab/guests/disk.img,xvda,w,script=/tmp/block-slow"]'], 400);
     expect(r.code).toBe(1);
+    expect(ms, 'the create waited for the disk\'s delayed add before its rollback').toBeGreaterThanOrEqual(5000);
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toBe(`Parsing config from ${CFG}`);
     // One error line; the rollback's run of the same broken script for "offline" may warn before it.

@@ -74,7 +74,7 @@ describe(`xl create of a PVH guest by our domain builder (Xen ${XEN})`, () => {
     expect((await dom0sh(`xenstore-ls /local/domain/${domid}`)).code).not.toBe(0);
   }, 900_000);
 
-  it('a failure at a PVH build step (ACPI tables, grant table) is rolled back with the devices', async () => {
+  it('a failure at a PVH build step (ACPI tables; grant table, with a disk and a vif) is rolled back', async () => {
     // A page of hlt with the PVH entry note stands in for the kernel: the guest never runs.
     const tiny = makeElf({ notes: [...LINUX_NOTES, [XEN_ELFNOTE_PHYS32_ENTRY, u32(0x1000000)]], code: Buffer.alloc(4096, 0xf4) });
     await dom0ok(['sh', '-c', `echo ${tiny.toString('base64')} | base64 -d > /tmp/pvh-tiny.elf`]);

@@ -803,6 +803,7 @@ async function launchDeviceModel(run: CreateRun, d: DomainPaths, ports: Ports, b
   }));
   const nicsUp = connectAll(run, run.specs.filter((s) => s.kind === 'vif'));
   run.devicesUp = Promise.all([run.devicesUp, nicsUp]);
+  run.devicesUp.catch(() => undefined); // awaited by createNewDomain; a failure before that must not go unhandled
 }
 
 /**
