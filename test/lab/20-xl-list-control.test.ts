@@ -25,8 +25,14 @@ const maskTime = (text: string) =>
   text.split('\n').map((l, i) => (i > 0 && l.length >= 79 ? l.slice(0, 70) + ' T.T'.padStart(9) + l.slice(79) : l)).join('\n');
 
 /** A domU row's state column may move between r and b from one call to the next (an idle guest's tick). */
-const flipsOnly = (a: string, b: string) => a !== b &&
-  a.replace(/ (r-|-b)(----) /g, ' ??$2 ') === b.replace(/ (r-|-b)(----) /g, ' ??$2 ');
+const noRB = (t: string) => t.replace(/ (r-|-b)(----) /g, ' ??$2 ');
+const flipsOnly = (a: string, b: string) => a !== b && noRB(a) === noRB(b);
+
+/** Why a C, ours, C triple must run again ('' when it need not): the host moved between the two C runs, or ours
+ * differs from the C xl only where an idle guest's r/b state moved. */
+const movedBetween = (mask: (t: string) => string, c1: string, ours: string, c2: string) =>
+  mask(c1) !== mask(c2) ? 'the two C xl runs differ'
+    : flipsOnly(mask(ours), mask(c1)) ? 'ours differs from the C xl only in a guest\'s r/b state' : '';
 
 /**
  * Run the C xl, ours (once), the C xl again with the same arguments. Ours must equal the C xl's output when both C
@@ -43,8 +49,7 @@ async function compareWithC(args: string, mask = maskTime): Promise<{ c: string;
       `for f in c1 c1s o os c2 oe; do cat /tmp/${P}-$f; echo "@@@"; done`);
     const [c1, c1s, o, os, c2, oe] = r.stdout.split('@@@\n');
     expect(Number(os) === 7 || Number(os) >= 128, `our xl died on "${args}" (status ${os.trim()}): ${oe}`).toBe(false);
-    const moved = mask(c1) !== mask(c2) ? 'the two C xl runs differ'
-      : flipsOnly(mask(o), mask(c1)) ? 'ours differs from the C xl only in a guest\'s r/b state' : '';
+    const moved = movedBetween(mask, c1, o, c2);
     if (moved && attempt < 4) {
       noteRetry(`xl ${args}`, moved);
       continue;
@@ -120,8 +125,7 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
         const r = results.get(caseKey(argv));
         if (!r) return false; // the C xl kept dying: result() fails the case, naming it
         const mask = masked(argv);
-        const moved = mask(r.c.stdout) !== mask(r.c2!.stdout) ? 'the two C xl runs differ'
-          : flipsOnly(mask(r.ours.stdout), mask(r.c.stdout)) ? 'ours differs from the C xl only in a guest\'s r/b state' : '';
+        const moved = movedBetween(mask, r.c.stdout, r.ours.stdout, r.c2!.stdout);
         if (moved && attempt < 4) {
           noteRetry(`xl ${argv.join(' ')}`, moved);
           return true;
@@ -195,7 +199,6 @@ describe(`our xl list and domain control next to the C xl (Xen ${XEN})`, () => {
       expect(installed, `xl ${argv.join(' ')}`).toBe(c);
       expect(oursErr, `xl ${argv.join(' ')}: installed stderr against in-process`).toBe(inProcess.oursErr);
       // An idle guest's r/b may move between the two runs of ours.
-      const noRB = (t: string) => t.replace(/ (r-|-b)(----) /g, ' ??$2 ');
       expect(noRB(installed), `xl ${argv.join(' ')}: installed against in-process`).toBe(noRB(inProcess.ours));
     }
   }, COMPARED_TIMEOUT);

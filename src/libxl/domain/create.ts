@@ -635,8 +635,8 @@ async function addDevices(run: CreateRun, { id }: DomainPaths): Promise<void> {
 /** Start the devices' connections (InitWait, then the hotplug script), each one kept for the rollback to wait on. */
 function connectAll(run: CreateRun, specs: DeviceSpec[]): Promise<unknown> {
   const each = specs.map((spec) => connectDevice(run.xs, spec, run.plan.connectOpts));
-  for (const c of each) c.catch(() => undefined);
   run.connecting.push(...each);
+  // Promise.all handles each one's rejection; its own is handled here until createNewDomain awaits it.
   const all = Promise.all(each);
   all.catch(() => undefined);
   return all;
